@@ -1,0 +1,133 @@
+// padmin: one command to the pcheck of a pfile. The only place padmin exits.
+import { accessSync, constants } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, type CommanderError } from 'commander';
+import { COMMANDS, type Command as ControlCommand, type Response } from '../control/protocol.js';
+import type { PentView } from '../control/views.js';
+import { createMessageLog } from '../log/message-log.js';
+import type { EntryRule } from '../pfile/types.js';
+import { request, TransportError } from './client.js';
+import { renderPents, renderRules } from './render.js';
+
+/** padmin's exit statuses. */
+export const PADMIN_EXIT = Object.freeze({ ok: 0, refused: 1, usage: 2, notRunning: 3, denied: 4 });
+
+const USER_COMMANDS = COMMANDS.filter((command) => command !== 'ping');
+const SHUTDOWN_WAIT_MS = 10_000;
+
+interface Options {
+  file: string;
+  command: string[];
+  pent?: string;
+  json?: boolean;
+}
+
+export async function main(argv: string[]): Promise<never> {
+  const program = new Command('padmin')
+    .description('Ask the pcheck of a pfile for its state, or tell it to stop, start, reload or shut down.')
+    .requiredOption('-f, --file <pfile>', 'the pfile pcheck was started with')
+    .requiredOption('-c, --command <words...>', `one of: ${USER_COMMANDS.join(', ')}`)
+    .option('-p, --pent <pent_id>', 'limit show/stop/start to one entry')
+    .option('--json', 'print the answer as JSON')
+    .exitOverride();
+  let options: Options;
+  try {
+    options = program.parse(argv).opts<Options>();
+  } catch (error) {
+    process.exit((error as CommanderError).exitCode === 0 ? PADMIN_EXIT.ok : PADMIN_EXIT.usage);
+  }
+  const command = options.command.join(' ');
+  if (!(USER_COMMANDS as readonly string[]).includes(command)) {
+    return usage(`unknown command "${command}"; one of: ${USER_COMMANDS.join(', ')}`);
+  }
+  let pent: number | undefined;
+  if (options.pent !== undefined) {
+    pent = Number(options.pent);
+    if (!/^\d+$/.test(options.pent) || pent < 1) return usage(`-p takes a pent_id, a whole number >= 1 (got "${options.pent}")`);
+  }
+  const pfile = resolve(options.file);
+  try {
+    accessSync(pfile, constants.R_OK);
+  } catch (error) {
+    return usage(`cannot read pfile ${pfile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+
+  const log = createMessageLog({ tag: 'padmin', foreground: false, logFile: null });
+  log.emit('command', { command, pfile });
+  await log.close();
+
+  let response: Response;
+  try {
+    response = await request(pfile, pent === undefined ? { cmd: command as ControlCommand } : { cmd: command as ControlCommand, pent });
+  } catch (error) {
+    return transportFailure(error);
+  }
+  if (!response.ok) {
+    process.stderr.write(`padmin: ${command}: ${response.message}\n`);
+    for (const detail of response.details ?? []) process.stderr.write(`${detail}\n`);
+    process.exit(PADMIN_EXIT.refused);
+  }
+  if (options.json) process.stdout.write(`${JSON.stringify(response.data, null, 2)}\n`);
+  else printAnswer(command as ControlCommand, response.data, pent);
+  if (command === 'shutdown') await waitForExit(pfile);
+  process.exit(PADMIN_EXIT.ok);
+}
+
+function printAnswer(command: ControlCommand, data: unknown, pent: number | undefined): void {
+  const scope = pent === undefined ? 'all entries' : `pent_id ${pent}`;
+  switch (command) {
+    case 'show pent':
+      process.stdout.write(`${renderPents(data as PentView[])}\n`);
+      return;
+    case 'show rule':
+      process.stdout.write(`${renderRules(data as EntryRule[])}\n`);
+      return;
+    case 'stop':
+      process.stdout.write(`monitoring stopped: ${scope}\n`);
+      return;
+    case 'start':
+      process.stdout.write(`monitoring started: ${scope}\n`);
+      return;
+    case 'reload': {
+      const counts = data as { kept: number; added: number; removed: number; warnings: string[] };
+      for (const warning of counts.warnings) process.stderr.write(`${warning}\n`);
+      process.stdout.write(`reloaded: kept ${counts.kept}, added ${counts.added}, removed ${counts.removed}\n`);
+      return;
+    }
+    case 'shutdown':
+      process.stdout.write(`pcheck (pid ${(data as { pid: number }).pid}) is shutting down\n`);
+      return;
+    case 'ping':
+      return;
+  }
+}
+
+// shutdown returns once pcheck no longer answers, so an rc script can start a new one right after.
+async function waitForExit(pfile: string): Promise<void> {
+  const deadline = Date.now() + SHUTDOWN_WAIT_MS;
+  while (Date.now() < deadline) {
+    try {
+      await request(pfile, { cmd: 'ping' });
+    } catch (error) {
+      if (error instanceof TransportError && error.kind === 'absent') return;
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+  }
+  process.stderr.write(`padmin: pcheck still answers ${SHUTDOWN_WAIT_MS / 1000} s after shutdown\n`);
+  process.exit(PADMIN_EXIT.refused);
+}
+
+function transportFailure(error: unknown): never {
+  const message = (error as Error).message;
+  process.stderr.write(`padmin: ${message}\n`);
+  if (error instanceof TransportError) {
+    if (error.kind === 'absent') process.exit(PADMIN_EXIT.notRunning);
+    if (error.kind === 'denied') process.exit(PADMIN_EXIT.denied);
+  }
+  process.exit(PADMIN_EXIT.refused);
+}
+
+function usage(message: string): never {
+  process.stderr.write(`padmin: ${message}\n`);
+  process.exit(PADMIN_EXIT.usage);
+}

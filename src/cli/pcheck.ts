@@ -1,0 +1,137 @@
+// pcheck: argv, the -t check, the detaching start and the foreground run. The only place pcheck exits.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, Option, type CommanderError } from 'commander';
+import { runDir } from '../control/paths.js';
+import { EXIT, startDaemon, StartError } from '../daemon/run.js';
+import { loadPfile } from '../pfile/load.js';
+import { formatDiagnostic } from '../pfile/types.js';
+import { request, TransportError } from './client.js';
+
+/** The detached daemon reports on this descriptor: `READY <pid>` or `ERROR <status> <json message>`. */
+const REPORT_FD = 3;
+const SYSLOG_SOCKET = '/dev/log';
+
+interface Options {
+  file: string;
+  test?: boolean;
+  foreground?: boolean;
+  daemonChild?: boolean;
+}
+
+export async function main(argv: string[]): Promise<never> {
+  const program = new Command('pcheck')
+    .description('Watch the processes a pfile names and restart them when they die, stall or vanish.')
+    .requiredOption('-f, --file <pfile>', 'the pfile to monitor')
+    .option('-t, --test', 'check the pfile, print every error and warning, start nothing')
+    .option('-F, --foreground', 'stay attached (for systemd); messages go to stderr as well as syslog')
+    .addOption(new Option('--daemon-child').hideHelp())
+    .exitOverride();
+  let options: Options;
+  try {
+    options = program.parse(argv).opts<Options>();
+  } catch (error) {
+    process.exit((error as CommanderError).exitCode === 0 ? EXIT.ok : EXIT.badPfile);
+  }
+  const pfile = resolve(options.file);
+  if (options.test) return checkOnly(pfile);
+  if (options.daemonChild) return runDaemonChild(pfile);
+  if (options.foreground) return runForeground(pfile);
+  return detach(pfile);
+}
+
+function checkOnly(pfile: string): never {
+  const result = loadPfile(pfile);
+  printDiagnostics(result.errors, result.warnings);
+  if (result.config === null) process.exit(EXIT.badPfile);
+  const count = result.config.entries.length;
+  process.stdout.write(`${pfile}: ok, ${count} ${count === 1 ? 'entry' : 'entries'}\n`);
+  process.exit(EXIT.ok);
+}
+
+async function runForeground(pfile: string): Promise<never> {
+  try {
+    const daemon = await startDaemon({ pfile, foreground: true, runDir: runDir() });
+    printDiagnostics([], daemon.info.warnings);
+    process.exit(await daemon.done);
+  } catch (error) {
+    return exitWith(error);
+  }
+}
+
+// The detached half of a start: tells the waiting parent how start-up went, on REPORT_FD.
+async function runDaemonChild(pfile: string): Promise<never> {
+  try {
+    const daemon = await startDaemon({ pfile, foreground: false, runDir: runDir() });
+    report(`READY ${process.pid}`);
+    process.exit(await daemon.done);
+  } catch (error) {
+    const status = error instanceof StartError ? error.status : EXIT.startFailed;
+    report(`ERROR ${status} ${JSON.stringify((error as Error).message)}`);
+    process.exit(status);
+  }
+}
+
+function report(line: string): void {
+  try {
+    writeSync(REPORT_FD, `${line}\n`);
+    closeSync(REPORT_FD);
+  } catch {
+    // the parent is gone: nobody to tell
+  }
+}
+
+/** Starts the daemon detached and exits 0 only once its control socket answers. */
+async function detach(pfile: string): Promise<never> {
+  const checked = loadPfile(pfile);
+  printDiagnostics(checked.errors, checked.warnings);
+  if (checked.config === null) process.exit(EXIT.badPfile);
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? '', '--daemon-child', '-f', pfile], {
+    detached: true,
+    cwd: '/',
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+  });
+  const reportStream = child.stdio[REPORT_FD] as NodeJS.ReadableStream;
+  reportStream.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of reportStream) text += chunk as string;
+  const line = text.trim();
+  if (line.startsWith('ERROR ')) {
+    const [, status, ...message] = line.split(' ');
+    process.stderr.write(`pcheck: ${JSON.parse(message.join(' ')) as string}\n`);
+    process.exit(Number(status) || EXIT.startFailed);
+  }
+  if (!line.startsWith('READY ')) {
+    process.stderr.write(`pcheck: the daemon exited before it was ready${line ? `: ${line}` : ''}\n`);
+    process.exit(EXIT.startFailed);
+  }
+  try {
+    const answer = await request(pfile, { cmd: 'ping' });
+    if (!answer.ok) throw new TransportError('broken', answer.message);
+  } catch (error) {
+    process.stderr.write(`pcheck: the daemon started but its control socket does not answer: ${(error as Error).message}\n`);
+    process.exit(EXIT.startFailed);
+  }
+  if (!existsSync(SYSLOG_SOCKET) && checked.config.logFile === null) {
+    process.stderr.write(
+      `pcheck: warning: no syslog socket at ${SYSLOG_SOCKET} and no LogFile in the pfile: a detached pcheck's messages go nowhere; set LogFile or run with -F\n`,
+    );
+  }
+  child.unref();
+  process.stdout.write(`pcheck: monitoring ${pfile} (pid ${line.slice('READY '.length)})\n`);
+  process.exit(EXIT.ok);
+}
+
+function printDiagnostics(...lists: (readonly Parameters<typeof formatDiagnostic>[0][])[]): void {
+  for (const diagnostic of lists.flat()) process.stderr.write(`${formatDiagnostic(diagnostic)}\n`);
+}
+
+function exitWith(error: unknown): never {
+  if (error instanceof StartError) {
+    process.stderr.write(`pcheck: ${error.message}\n`);
+    process.exit(error.status);
+  }
+  process.stderr.write(`pcheck: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(EXIT.startFailed);
+}

@@ -1,0 +1,33 @@
+// Where the control socket and lock of a pfile live. Both pcheck and padmin derive them the same way.
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
+
+/** sun_path holds 108 bytes including the terminating NUL. */
+const SUN_PATH_MAX = 107;
+
+export interface RunPaths {
+  readonly dir: string;
+  readonly socket: string;
+  /** Abstract-namespace socket name held as the one-pcheck-per-pfile lock; released by the kernel on any exit. */
+  readonly lockName: string;
+}
+
+/** The run directory: $PCHECK_RUN_DIR, else /run/pcheck for root, else $XDG_RUNTIME_DIR/pcheck or /tmp/pcheck-<uid>. */
+export function runDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
+  if (env.PCHECK_RUN_DIR) return env.PCHECK_RUN_DIR;
+  if (uid === 0) return '/run/pcheck';
+  if (env.XDG_RUNTIME_DIR) return `${env.XDG_RUNTIME_DIR}/pcheck`;
+  return `/tmp/pcheck-${uid}`;
+}
+
+/** Paths for a pfile, named from its absolute path. Throws when the socket path would not fit sun_path. */
+export function runPaths(absolutePfile: string, dir = runDir()): RunPaths {
+  const hash = createHash('sha256').update(absolutePfile).digest('hex').slice(0, 16);
+  const stem = basename(absolutePfile).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 24);
+  const socket = `${dir}/${stem}-${hash}.sock`;
+  if (Buffer.byteLength(socket) > SUN_PATH_MAX) {
+    throw new Error(`control socket path too long for a Unix socket (${Buffer.byteLength(socket)} > ${SUN_PATH_MAX} bytes): ${socket}; set PCHECK_RUN_DIR to a shorter directory`);
+  }
+  const uid = process.getuid?.() ?? 0;
+  return { dir, socket, lockName: `\0pcheck-lock-${uid}-${hash}` };
+}

@@ -1,0 +1,76 @@
+// The padmin <-> pcheck protocol: one JSON object per line each way, one request per connection.
+export const PROTOCOL_VERSION = 1;
+/** A request line longer than this is refused. */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+/** A client that has not sent a whole request line by then is disconnected. */
+export const REQUEST_TIMEOUT_MS = 5000;
+/** How long padmin waits for an answer (a reload of a big pfile included). */
+export const RESPONSE_TIMEOUT_MS = 30_000;
+
+export const COMMANDS = ['show pent', 'show rule', 'stop', 'start', 'reload', 'shutdown', 'ping'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export interface Request {
+  readonly v: number;
+  readonly cmd: Command;
+  /** pent_id the command is limited to (`-p`). */
+  readonly pent?: number;
+}
+
+/** Error codes carried by the protocol; never reused. padmin maps every one to exit status 1. */
+export const ERROR_CODES = {
+  E_PARSE: 'the request is not one JSON object on one line',
+  E_VERSION: 'protocol version not supported',
+  E_TOO_LARGE: `request larger than ${MAX_REQUEST_BYTES} bytes`,
+  E_TIMEOUT: 'request not received in time',
+  E_COMMAND: 'unknown command',
+  E_NO_ENTRY: 'no such pent_id',
+  E_PFILE: 'the pfile has errors; the running configuration is unchanged',
+  E_NOT_APPLICABLE: 'the command does not take -p',
+  E_INTERNAL: 'internal error',
+} as const;
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export type Response =
+  | { readonly v: number; readonly ok: true; readonly data: unknown }
+  | { readonly v: number; readonly ok: false; readonly code: ErrorCode; readonly message: string; readonly details?: readonly string[] };
+
+export function ok(data: unknown): Response {
+  return { v: PROTOCOL_VERSION, ok: true, data };
+}
+
+export function fail(code: ErrorCode, message: string = ERROR_CODES[code], details?: readonly string[]): Response {
+  return details === undefined
+    ? { v: PROTOCOL_VERSION, ok: false, code, message }
+    : { v: PROTOCOL_VERSION, ok: false, code, message, details };
+}
+
+/** Validates one request line; the error Response says what was wrong. */
+export function decodeRequest(line: string): Request | Response {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return fail('E_PARSE');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('E_PARSE');
+  const record = value as Record<string, unknown>;
+  if (record.v !== PROTOCOL_VERSION) return fail('E_VERSION', `protocol version ${String(record.v)} not supported; this pcheck speaks ${PROTOCOL_VERSION}`);
+  if (typeof record.cmd !== 'string' || !(COMMANDS as readonly string[]).includes(record.cmd)) {
+    return fail('E_COMMAND', `unknown command ${JSON.stringify(record.cmd)}; known: ${COMMANDS.join(', ')}`);
+  }
+  if (record.pent !== undefined && (!Number.isInteger(record.pent) || (record.pent as number) < 1)) {
+    return fail('E_PARSE', 'pent must be a whole number >= 1');
+  }
+  return record.pent === undefined
+    ? { v: PROTOCOL_VERSION, cmd: record.cmd as Command }
+    : { v: PROTOCOL_VERSION, cmd: record.cmd as Command, pent: record.pent as number };
+}
+
+export function isResponse(value: Request | Response): value is Response {
+  return 'ok' in value;
+}
+
+export function encode(message: Request | Response): string {
+  return `${JSON.stringify(message)}\n`;
+}

@@ -1,0 +1,286 @@
+// The pcheck daemon: lock, control socket, signals, the check schedule, reload and shutdown.
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { fail, ok, type Request, type Response } from '../control/protocol.js';
+import { runPaths } from '../control/paths.js';
+import { createMessageLog } from '../log/message-log.js';
+import type { MessageLog } from '../log/types.js';
+import { loadPfile } from '../pfile/load.js';
+import { formatDiagnostic, type Config, type Diagnostic } from '../pfile/types.js';
+import { PROBES } from '../probes/index.js';
+import { readStat, StatHandle } from '../system/proc.js';
+import { ProcessScanner } from '../system/scan.js';
+import { runScript } from '../system/script.js';
+import { prepareRunDir, startControlServer } from './control-server.js';
+import { acquireLock, AlreadyRunning, type Lock } from './lock.js';
+import { Supervisor } from './supervisor.js';
+
+/** pcheck's exit statuses. */
+export const EXIT = Object.freeze({ ok: 0, startFailed: 1, badPfile: 2, retryOverExit: 3 });
+
+export class StartError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface DaemonOptions {
+  /** Absolute path of the pfile. */
+  readonly pfile: string;
+  readonly foreground: boolean;
+  readonly runDir: string;
+}
+
+export interface StartInfo {
+  readonly pid: number;
+  readonly socket: string;
+  readonly entries: number;
+  readonly warnings: readonly Diagnostic[];
+}
+
+export interface RunningDaemon {
+  readonly info: StartInfo;
+  /** Resolves with pcheck's exit status once it has shut down. */
+  readonly done: Promise<number>;
+}
+
+/** Starts monitoring; rejects with StartError (and its exit status) when it cannot. */
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const loaded = loadPfile(options.pfile);
+  if (loaded.config === null) {
+    throw new StartError([...loaded.errors, ...loaded.warnings].map(formatDiagnostic).join('\n'), EXIT.badPfile);
+  }
+  let paths;
+  try {
+    paths = runPaths(options.pfile, options.runDir);
+  } catch (error) {
+    throw new StartError((error as Error).message, EXIT.startFailed);
+  }
+  let lock: Lock;
+  try {
+    lock = await acquireLock(paths.lockName);
+  } catch (error) {
+    if (error instanceof AlreadyRunning) throw new StartError(`${error.message}: ${options.pfile}`, EXIT.startFailed);
+    throw new StartError(`cannot take the pfile lock: ${(error as Error).message}`, EXIT.startFailed);
+  }
+  const daemon = new Daemon(loaded.config, options, lock, paths.socket);
+  try {
+    await daemon.listen(paths.dir);
+  } catch (error) {
+    await lock.release();
+    throw new StartError(`cannot open the control socket ${paths.socket}: ${(error as Error).message}`, EXIT.startFailed);
+  }
+  daemon.begin(loaded.warnings);
+  return {
+    info: { pid: process.pid, socket: paths.socket, entries: loaded.config.entries.length, warnings: loaded.warnings },
+    done: daemon.done,
+  };
+}
+
+class Daemon {
+  readonly done: Promise<number>;
+  private resolveDone!: (status: number) => void;
+  private log: MessageLog;
+  private readonly supervisor: Supervisor;
+  private server: Server | null = null;
+  private livenessTimer: NodeJS.Timeout | null = null;
+  private fullCheckTimer: NodeJS.Timeout | null = null;
+  private shuttingDown = false;
+  private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
+
+  constructor(
+    config: Config,
+    private readonly options: DaemonOptions,
+    private readonly lock: Lock,
+    private readonly socketPath: string,
+  ) {
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.log = this.openLog(config);
+    const scanner = new ProcessScanner(() => performance.now());
+    this.supervisor = new Supervisor(config, {
+      now: () => performance.now(),
+      wallNow: () => Date.now(),
+      scan: () => scanner.scan(),
+      watch: (pid, startTime) => StatHandle.open(pid, startTime),
+      statOf: (pid) => readStat(pid),
+      readPidfile,
+      runScript,
+      probe: (kind, target) => PROBES[kind](target),
+      kill: killProcess,
+      after: (ms, callback) => {
+        const timer = setTimeout(() => this.guard(callback), ms);
+        return () => clearTimeout(timer);
+      },
+      log: () => this.log,
+      onRetryOver: () => this.writeDump(),
+      onFatalRetryOver: (action) =>
+        void this.shutdown(action === 'exit' ? EXIT.retryOverExit : EXIT.ok, `retry over (${action})`),
+    });
+  }
+
+  async listen(dir: string): Promise<void> {
+    prepareRunDir(dir);
+    this.server = await startControlServer(
+      this.socketPath,
+      (request) => this.handle(request),
+      (why) => this.log.emit('controlError', { error: why }),
+    );
+  }
+
+  begin(warnings: readonly Diagnostic[]): void {
+    const config = this.supervisor.currentConfig;
+    for (const warning of warnings) this.log.emit('pfileDiagnostic', { diagnostic: formatDiagnostic(warning) });
+    this.log.emit('started', { pfile: config.file, entries: config.entries.length, pid: process.pid });
+    this.onSignal('SIGTERM', () => void this.shutdown(EXIT.ok, 'SIGTERM'));
+    this.onSignal('SIGINT', () => void this.shutdown(EXIT.ok, 'SIGINT'));
+    this.onSignal('SIGHUP', () => void this.reload());
+    this.onSignal('SIGUSR1', () => this.writeDump());
+    this.supervisor.fullCheck();
+    this.schedule(config);
+  }
+
+  private onSignal(signal: NodeJS.Signals, handler: () => void): void {
+    process.on(signal, handler);
+    this.signalHandlers.push([signal, handler]);
+  }
+
+  private schedule(config: Config): void {
+    if (this.livenessTimer) clearInterval(this.livenessTimer);
+    if (this.fullCheckTimer) clearInterval(this.fullCheckTimer);
+    this.livenessTimer = setInterval(() => this.guard(() => this.supervisor.livenessTick()), config.livenessInterval * 1000);
+    this.fullCheckTimer = setInterval(() => this.guard(() => this.supervisor.fullCheck()), config.monitorInterval * 1000);
+  }
+
+  // A bug in one check is logged, never the end of monitoring.
+  private guard(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      this.log.emit('internalError', { error: (error as Error).stack ?? String(error) });
+    }
+  }
+
+  private openLog(config: Config): MessageLog {
+    return createMessageLog({ tag: 'pcheck', foreground: this.options.foreground, logFile: config.logFile });
+  }
+
+  private async handle(request: Request): Promise<Response> {
+    const pent = request.pent;
+    switch (request.cmd) {
+      case 'ping':
+        return ok({ pid: process.pid, pfile: this.options.pfile });
+      case 'show pent': {
+        const views = this.supervisor.views(pent);
+        return views === null ? noEntry(pent) : ok(views);
+      }
+      case 'show rule': {
+        const rules = this.supervisor.rules(pent);
+        return rules === null ? noEntry(pent) : ok(rules);
+      }
+      case 'stop':
+      case 'start':
+        return this.supervisor.setMonitoring(request.cmd === 'start', pent) ? ok(this.supervisor.views(pent)) : noEntry(pent);
+      case 'reload':
+        if (pent !== undefined) return fail('E_NOT_APPLICABLE', 'reload takes no -p: it re-reads the whole pfile');
+        return this.reload();
+      case 'shutdown':
+        if (pent !== undefined) return fail('E_NOT_APPLICABLE', 'shutdown takes no -p: it ends the whole pcheck');
+        setImmediate(() => void this.shutdown(EXIT.ok, 'padmin shutdown'));
+        return ok({ pid: process.pid });
+    }
+  }
+
+  private async reload(): Promise<Response> {
+    const pfile = this.options.pfile;
+    const loaded = loadPfile(pfile);
+    const diagnostics = [...loaded.errors, ...loaded.warnings].map(formatDiagnostic);
+    if (loaded.config === null) {
+      this.log.emit('reloadRefused', { pfile, errors: loaded.errors.length });
+      for (const diagnostic of diagnostics) this.log.emit('pfileDiagnostic', { diagnostic });
+      return fail('E_PFILE', `${pfile} has ${loaded.errors.length} error(s); the running configuration is unchanged`, diagnostics);
+    }
+    const previous = this.supervisor.currentConfig;
+    if (loaded.config.logFile !== previous.logFile) {
+      const old = this.log;
+      this.log = this.openLog(loaded.config);
+      await old.close();
+    }
+    const counts = this.supervisor.reload(loaded.config);
+    for (const diagnostic of diagnostics) this.log.emit('pfileDiagnostic', { diagnostic });
+    this.log.emit('reloaded', { pfile, entries: loaded.config.entries.length, ...counts });
+    if (loaded.config.livenessInterval !== previous.livenessInterval || loaded.config.monitorInterval !== previous.monitorInterval) {
+      this.schedule(loaded.config);
+    }
+    return ok({ ...counts, warnings: loaded.warnings.map(formatDiagnostic) });
+  }
+
+  /** Writes the state of every entry to DumpFileName, atomically (temp file, then rename). */
+  private writeDump(): void {
+    const file = this.supervisor.currentConfig.dumpFileName;
+    if (file === null) {
+      this.log.emit('dumpFailed', { file: '-', error: 'DumpFileName is not set in the pfile' });
+      return;
+    }
+    const temporary = `${file}.${process.pid}.tmp`;
+    try {
+      const dump = {
+        pfile: this.options.pfile,
+        pid: process.pid,
+        time: new Date().toISOString(),
+        entries: this.supervisor.views(),
+        rules: this.supervisor.rules(),
+      };
+      writeFileSync(temporary, `${JSON.stringify(dump, null, 2)}\n`, { mode: 0o600 });
+      renameSync(temporary, file);
+      this.log.emit('dumpWritten', { file });
+    } catch (error) {
+      this.log.emit('dumpFailed', { file, error: (error as Error).message });
+    }
+  }
+
+  private async shutdown(status: number, reason: string): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    if (this.livenessTimer) clearInterval(this.livenessTimer);
+    if (this.fullCheckTimer) clearInterval(this.fullCheckTimer);
+    for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
+    this.supervisor.stop();
+    // not awaited: a client still sending its request must not hold the shutdown up
+    this.server?.close();
+    try {
+      unlinkSync(this.socketPath);
+    } catch {
+      // already gone
+    }
+    await this.lock.release();
+    this.log.emit('stopped', { pfile: this.options.pfile, reason, status });
+    await this.log.close();
+    this.resolveDone(status);
+  }
+}
+
+function noEntry(pent: number | undefined): Response {
+  return fail('E_NO_ENTRY', `no entry with pent_id ${pent}; padmin -c show pent lists them`);
+}
+
+function killProcess(pid: number): string | null {
+  try {
+    process.kill(pid, 'SIGKILL');
+    return null;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  }
+}
+
+function readPidfile(path: string): number | null {
+  try {
+    const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,405 @@
+// Drives the entry state machines: feeds them what /proc says, carries out their effects.
+// Owns no timers: the daemon calls livenessTick() and fullCheck() on its schedule.
+import type { PentView } from '../control/views.js';
+import { formatRerunTime } from '../control/views.js';
+import type { MessageLog } from '../log/types.js';
+import {
+  initialState,
+  isWatched,
+  needsDiscovery,
+  retriesInWindow,
+  transition,
+  type EntryEffect,
+  type EntryEvent,
+  type EntryState,
+} from '../monitor/entry.js';
+import { choose, compileArgs } from '../monitor/match.js';
+import {
+  initialStall,
+  probeTimeoutMs,
+  stallTransition,
+  wantsProbe,
+  type StallEffect,
+  type StallEvent,
+  type StallState,
+} from '../monitor/stall.js';
+import type { ProbeResult, ProbeTarget } from '../probes/types.js';
+import type { Config, EntryRule, RetryOverAction, StallKind } from '../pfile/types.js';
+import type { Liveness, ProcInfo, StatFields } from '../system/proc.js';
+import type { ScriptOptions, ScriptResult } from '../system/script.js';
+
+/** A cheap handle on one known process. */
+export interface Watch {
+  check(): Liveness;
+  close(): void;
+}
+
+/** Everything the supervisor asks of the OS; the daemon passes the real one, tests a fake. */
+export interface SupervisorDeps {
+  readonly now: () => number;
+  readonly wallNow: () => number;
+  readonly scan: () => ProcInfo[];
+  readonly watch: (pid: number, startTime: number) => Watch | null;
+  readonly statOf: (pid: number) => StatFields | null;
+  readonly readPidfile: (path: string) => number | null;
+  readonly runScript: (path: string, options: ScriptOptions) => Promise<ScriptResult>;
+  readonly probe: (kind: StallKind, target: ProbeTarget) => Promise<ProbeResult>;
+  /** SIGKILL; null when sent, else why not. */
+  readonly kill: (pid: number) => string | null;
+  /** A one-shot timer; returns its cancel function. */
+  readonly after: (ms: number, callback: () => void) => () => void;
+  readonly log: () => MessageLog;
+  /** Called when an entry retried over with `shutdown` or `exit`. */
+  readonly onFatalRetryOver: (action: Exclude<RetryOverAction, 'continue'>, rule: EntryRule) => void;
+  /** Called on every retry over, after the state changed (the daemon writes the dump). */
+  readonly onRetryOver: () => void;
+}
+
+/** Discovery driven by the liveness tick scans /proc at most this often. */
+const DISCOVERY_MIN_GAP_MS = 500;
+
+interface StallRuntime {
+  state: StallState;
+  /** Monotonic ms the next probe is due at; probes keep their cadence however long one takes. */
+  dueAt: number;
+  cancelTimer: (() => void) | null;
+}
+
+interface Runtime {
+  state: EntryState;
+  watch: Watch | null;
+  readonly argsTest: ((commandLine: string) => boolean) | null;
+  stalls: StallRuntime[];
+}
+
+/** The identity of a rule across reloads: everything but its position in the file. */
+function ruleKey(rule: EntryRule): string {
+  return JSON.stringify({ ...rule, pentId: 0, line: 0, stall: rule.stall.map((stall) => ({ ...stall, line: 0 })) });
+}
+
+export class Supervisor {
+  private runtimes: Runtime[];
+  private stopped = false;
+  private lastScan = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private config: Config,
+    private readonly deps: SupervisorDeps,
+  ) {
+    this.runtimes = config.entries.map((rule) => this.newRuntime(rule));
+  }
+
+  get entries(): readonly EntryState[] {
+    return this.runtimes.map((runtime) => runtime.state);
+  }
+
+  /** Between full checks: one read of each known process's stat, and discovery for entries that wait. */
+  livenessTick(): void {
+    for (const runtime of this.runtimes) {
+      if (!isWatched(runtime.state) || runtime.watch === null) continue;
+      const liveness = runtime.watch.check();
+      if (liveness !== 'alive') this.processDied(runtime, liveness);
+    }
+    if (this.deps.now() - this.lastScan >= DISCOVERY_MIN_GAP_MS) this.discover();
+  }
+
+  /** Every MonitorInterval: each known pid checked again by path and start time, and discovery. */
+  fullCheck(): void {
+    for (const runtime of this.runtimes) {
+      const { state } = runtime;
+      if (!isWatched(state) || state.pid === null) continue;
+      const stat = this.deps.statOf(state.pid);
+      if (stat === null || stat.startTime !== state.startTime) this.processDied(runtime, 'gone');
+      else if (stat.state === 'Z' || stat.state === 'X') this.processDied(runtime, 'zombie');
+    }
+    this.discover();
+  }
+
+  /** pause (`stop`) or resume (`start`) monitoring of every entry or of one pent_id; false if no such entry. */
+  setMonitoring(on: boolean, pentId?: number): boolean {
+    const targets = this.select(pentId);
+    if (targets === null) return false;
+    for (const runtime of targets) {
+      if (!on) this.unwatch(runtime);
+      this.feed(runtime, { type: on ? 'start' : 'stop' });
+      if (on) this.rewatch(runtime);
+    }
+    if (on) this.discover();
+    return true;
+  }
+
+  /** Views for `show pent`; null when pentId names no entry. */
+  views(pentId?: number): PentView[] | null {
+    const targets = this.select(pentId);
+    if (targets === null) return null;
+    const now = this.deps.now();
+    return targets.map(({ state, stalls }) => ({
+      pname: state.rule.pname,
+      pid: state.pid,
+      retry_count: retriesInWindow(state, now),
+      restart_count: state.restartCount,
+      proc_sts: state.procSts,
+      stall_chk: stalls.map((stall) => ({ kind: stall.state.rule.kind, state: stall.state.sts })),
+      retry_over_act: state.rule.retryOverAction,
+      rerun_time: state.rerunTime === null ? null : formatRerunTime(state.rerunTime),
+      pent_id: state.rule.pentId,
+      monitor_sts: state.monitoring ? 'on' : 'off',
+    }));
+  }
+
+  rules(pentId?: number): EntryRule[] | null {
+    const targets = this.select(pentId);
+    return targets === null ? null : targets.map((runtime) => runtime.state.rule);
+  }
+
+  /** Swaps in a new configuration: unchanged entries keep their pid and counters. */
+  reload(config: Config): { kept: number; added: number; removed: number } {
+    const byKey = new Map<string, Runtime[]>();
+    for (const runtime of this.runtimes) {
+      const key = ruleKey(runtime.state.rule);
+      byKey.set(key, [...(byKey.get(key) ?? []), runtime]);
+    }
+    let kept = 0;
+    const next = config.entries.map((rule) => {
+      const previous = byKey.get(ruleKey(rule))?.shift();
+      if (previous === undefined) return this.newRuntime(rule);
+      kept += 1;
+      previous.state = { ...previous.state, rule };
+      previous.stalls.forEach((stall, index) => {
+        const stallRule = rule.stall[index];
+        if (stallRule !== undefined) stall.state = { ...stall.state, rule: stallRule };
+      });
+      return previous;
+    });
+    const leftovers = [...byKey.values()].flat();
+    for (const runtime of leftovers) {
+      this.unwatch(runtime);
+      this.cancelProbes(runtime);
+    }
+    this.runtimes = next;
+    this.config = config;
+    this.discover();
+    return { kept, added: next.length - kept, removed: leftovers.length };
+  }
+
+  get currentConfig(): Config {
+    return this.config;
+  }
+
+  /** Stops acting: no event is fed after this, running scripts are left to finish on their own. */
+  stop(): void {
+    this.stopped = true;
+    for (const runtime of this.runtimes) {
+      this.unwatch(runtime);
+      this.cancelProbes(runtime);
+    }
+  }
+
+  private newRuntime(rule: EntryRule): Runtime {
+    const now = this.deps.now();
+    return {
+      state: initialState(rule),
+      watch: null,
+      argsTest: compileArgs(rule.args),
+      stalls: rule.stall.map((stallRule) => ({ state: initialStall(stallRule, now), dueAt: now, cancelTimer: null })),
+    };
+  }
+
+  private select(pentId?: number): Runtime[] | null {
+    if (pentId === undefined) return this.runtimes;
+    const runtime = this.runtimes.find((candidate) => candidate.state.rule.pentId === pentId);
+    return runtime === undefined ? null : [runtime];
+  }
+
+  private processDied(runtime: Runtime, liveness: Exclude<Liveness, 'alive'>): void {
+    const { pid, startTime } = runtime.state;
+    this.unwatch(runtime);
+    let how: 'gone' | 'reused' | 'zombie' = liveness;
+    if (liveness === 'gone' && pid !== null) {
+      const now = this.deps.statOf(pid);
+      if (now !== null && now.startTime !== startTime) how = 'reused';
+    }
+    this.feed(runtime, { type: 'died', how });
+  }
+
+  private discover(): void {
+    const waiting = this.runtimes.filter((runtime) => needsDiscovery(runtime.state));
+    if (waiting.length === 0) return;
+    this.lastScan = this.deps.now();
+    const procs = this.deps.scan();
+    for (const runtime of waiting) {
+      if (!needsDiscovery(runtime.state)) continue;
+      const { rule } = runtime.state;
+      const pidfilePid = rule.pidfile === null ? null : this.deps.readPidfile(rule.pidfile);
+      const found = choose(rule, runtime.argsTest, procs, pidfilePid);
+      const watch = found === null ? null : this.deps.watch(found.pid, found.startTime);
+      if (found !== null && watch !== null) {
+        runtime.watch = watch;
+        this.feed(runtime, { type: 'found', pid: found.pid, startTime: found.startTime });
+      } else {
+        this.feed(runtime, { type: 'notFound' });
+      }
+    }
+  }
+
+  // A resumed entry's process may have died while monitoring was off.
+  private rewatch(runtime: Runtime): void {
+    const { pid, startTime } = runtime.state;
+    if (!isWatched(runtime.state) || runtime.watch !== null || pid === null || startTime === null) return;
+    runtime.watch = this.deps.watch(pid, startTime);
+    if (runtime.watch === null) this.processDied(runtime, 'gone');
+  }
+
+  private unwatch(runtime: Runtime): void {
+    runtime.watch?.close();
+    runtime.watch = null;
+  }
+
+  private feed(runtime: Runtime, event: EntryEvent): void {
+    if (this.stopped) return;
+    const before = runtime.state;
+    const step = transition(before, event, { now: this.deps.now(), wallNow: this.deps.wallNow() });
+    runtime.state = step.state;
+    const wasWatched = isWatched(before) ? before.pid : null;
+    const nowWatched = isWatched(step.state) ? step.state.pid : null;
+    if (wasWatched !== nowWatched) {
+      if (wasWatched !== null) this.stallsDown(runtime);
+      if (nowWatched !== null) this.stallsUp(runtime);
+    }
+    for (const effect of step.effects) this.perform(runtime, effect);
+  }
+
+  private stallsUp(runtime: Runtime): void {
+    const now = this.deps.now();
+    for (const stall of runtime.stalls) {
+      this.feedStall(runtime, stall, { type: 'processUp' });
+      stall.dueAt = now;
+      this.scheduleProbe(runtime, stall);
+    }
+  }
+
+  private stallsDown(runtime: Runtime): void {
+    for (const stall of runtime.stalls) {
+      stall.cancelTimer?.();
+      stall.cancelTimer = null;
+      this.feedStall(runtime, stall, { type: 'processDown' });
+    }
+  }
+
+  private cancelProbes(runtime: Runtime): void {
+    for (const stall of runtime.stalls) {
+      stall.cancelTimer?.();
+      stall.cancelTimer = null;
+    }
+  }
+
+  private scheduleProbe(runtime: Runtime, stall: StallRuntime): void {
+    stall.cancelTimer?.();
+    const delay = Math.max(0, stall.dueAt - this.deps.now());
+    stall.cancelTimer = this.deps.after(delay, () => {
+      stall.cancelTimer = null;
+      this.runProbe(runtime, stall);
+    });
+  }
+
+  private runProbe(runtime: Runtime, stall: StallRuntime): void {
+    if (this.stopped || !wantsProbe(stall.state)) return;
+    const { rule } = stall.state;
+    const interval = rule.interval * 1000;
+    // keep the cadence; after a long pause (stop, a slow host) start again from now rather than catch up
+    stall.dueAt = Math.max(stall.dueAt + interval, this.deps.now());
+    this.scheduleProbe(runtime, stall);
+    this.feedStall(runtime, stall, { type: 'probeStarted' });
+    const target: ProbeTarget = {
+      host: rule.host ?? '127.0.0.1',
+      port: rule.port,
+      path: rule.path,
+      timeoutMs: probeTimeoutMs(rule),
+    };
+    const pidAtStart = runtime.state.pid;
+    void this.deps.probe(rule.kind, target).then((result) => {
+      if (this.stopped || runtime.state.pid !== pidAtStart) {
+        stall.state = { ...stall.state, inFlight: false };
+        return;
+      }
+      this.feedStall(runtime, stall, { type: 'probeResult', ok: result.ok });
+    });
+  }
+
+  private feedStall(runtime: Runtime, stall: StallRuntime, event: StallEvent): void {
+    if (this.stopped) return;
+    const step = stallTransition(stall.state, event, this.deps.now(), runtime.state.pid);
+    stall.state = step.state;
+    for (const effect of step.effects) this.performStall(runtime, stall, effect);
+  }
+
+  private performStall(runtime: Runtime, stall: StallRuntime, effect: StallEffect): void {
+    switch (effect.type) {
+      case 'log':
+        this.deps.log().emit(effect.key, effect.fields as never);
+        return;
+      case 'kill': {
+        const pid = runtime.state.pid;
+        const error = pid === null ? 'no pid' : this.deps.kill(pid);
+        if (error === null) return this.feedStall(runtime, stall, { type: 'killed' });
+        // a kill that failed ends stall monitoring of the whole entry
+        for (const other of runtime.stalls) if (other !== stall) this.feedStall(runtime, other, { type: 'end' });
+        return this.feedStall(runtime, stall, { type: 'killFailed', error });
+      }
+      case 'restartForStall':
+        if (runtime.state.procSts !== 'AVAIL') return; // its death was noticed first
+        this.unwatch(runtime);
+        this.feed(runtime, { type: 'stalled' });
+        return;
+      case 'retryOverAction':
+        if (runtime.state.procSts !== 'AVAIL') return;
+        this.unwatch(runtime);
+        this.feed(runtime, { type: 'stallKillFailed' });
+        return;
+    }
+  }
+
+  private perform(runtime: Runtime, effect: EntryEffect): void {
+    const { rule } = runtime.state;
+    switch (effect.type) {
+      case 'log':
+        this.deps.log().emit(effect.key, effect.fields as never);
+        return;
+      case 'runScript':
+        this.startScript(runtime, effect.reason, effect.oldPid, effect.retry);
+        return;
+      case 'retryOver':
+        this.deps.onRetryOver();
+        if (effect.action !== 'continue') this.deps.onFatalRetryOver(effect.action, rule);
+        return;
+    }
+  }
+
+  private startScript(runtime: Runtime, reason: string, oldPid: number | null, retry: number): void {
+    const { rule } = runtime.state;
+    const env = {
+      PS_PFILE: this.config.file,
+      PS_PENT_ID: String(rule.pentId),
+      PS_PNAME: rule.pname,
+      PS_OLD_PID: oldPid === null ? '' : String(oldPid),
+      PS_REASON: reason,
+      PS_RETRY_COUNT: String(retry),
+    };
+    this.deps.runScript(rule.restartScript, { env, timeoutMs: rule.scriptTimeout * 1000 }).then((result) => {
+      // a reload may have dropped the entry while its script ran
+      if (this.stopped || !this.runtimes.includes(runtime)) return;
+      const log = this.deps.log();
+      const name = rule.pname;
+      if (result.output.trim() !== '') {
+        log.emit('scriptOutput', { name, output: result.output.trim() + (result.truncated ? ' [truncated]' : '') });
+      }
+      if (result.outcome === 'timeout') {
+        log.emit('scriptTimeout', { name, seconds: rule.scriptTimeout, signal: result.endedBy ?? result.status });
+      } else if (result.outcome === 'failed') {
+        log.emit('scriptFailed', { name, status: result.status });
+      }
+      this.feed(runtime, { type: 'scriptDone', outcome: result.outcome });
+      this.discover();
+    });
+  }
+}

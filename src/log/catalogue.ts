@@ -1,0 +1,85 @@
+// Every message pcheck and padmin write, with its stable id. Ids are never reused.
+// Texts quoted by the spec (Up, Down, Try to restart, Set pid fail, the stall messages and
+// Command execute) are reproduced exactly; the rest keep the same terse style.
+
+export type Severity = 'err' | 'warning' | 'notice' | 'info';
+
+export interface MessageDef<F> {
+  readonly id: string;
+  readonly severity: Severity;
+  readonly text: (f: F) => string;
+}
+
+type Name = { name: string };
+type NamePid = { name: string; pid: number };
+type PfileFields = { pfile: string };
+
+function def<F>(id: string, severity: Severity, text: (f: F) => string): MessageDef<F> {
+  return Object.freeze({ id, severity, text });
+}
+
+export const MSG = Object.freeze({
+  up: def<NamePid>('PC101', 'notice', (f) => `('${f.name}' ,pid=${f.pid}) Up`),
+  down: def<NamePid & { reason: 'gone' | 'reused' }>('PC102', 'warning', (f) => `Process ['${f.name}',pid=${f.pid}] Down`),
+  zombie: def<NamePid>('PC103', 'warning', (f) => `Process ['${f.name}',pid=${f.pid}] Zombie`),
+  tryRestart: def<Name & { reason: string; retry: number }>('PC104', 'notice', (f) => `Try to restart ('${f.name}')`),
+  setPidFail: def<Name>('PC105', 'warning', (f) => `Set pid fail ('${f.name}')`),
+  scriptFailed: def<Name & { status: string }>('PC106', 'err', (f) => `Restart script failed ('${f.name}') ${f.status}`),
+  scriptTimeout: def<Name & { seconds: number; signal: string }>(
+    'PC107',
+    'err',
+    (f) => `Restart script timed out ('${f.name}') after ${f.seconds}s, ended by ${f.signal}`,
+  ),
+  scriptOutput: def<Name & { output: string }>('PC108', 'info', (f) => `Restart script output ('${f.name}'): ${f.output}`),
+  retryOver: def<Name & { action: string; retries: number }>(
+    'PC109',
+    'err',
+    (f) => `Retry over ('${f.name}') retries=${f.retries} action=${f.action}`,
+  ),
+  monitorOff: def<Name & { pentId: number }>('PC110', 'notice', (f) => `Monitoring stopped ('${f.name}') pent_id=${f.pentId}`),
+  monitorOn: def<Name & { pentId: number }>('PC111', 'notice', (f) => `Monitoring started ('${f.name}') pent_id=${f.pentId}`),
+
+  stallWeb: def<{ pid: number; port: number }>('PC201', 'err', (f) => `Find Web Server Stall: pid = ${f.pid} : port = ${f.port}`),
+  stallSocket: def<{ pid: number; port: number }>(
+    'PC202',
+    'err',
+    (f) => `Find Socket Service Stall: pid = ${f.pid} : port = ${f.port}`,
+  ),
+  killed: def<{ pid: number }>('PC203', 'notice', (f) => `Killed Process: pid= ${f.pid}`),
+  killFailed: def<{ pid: number; error: string }>('PC204', 'err', (f) => `Can not killed Process: pid= ${f.pid}`),
+
+  started: def<PfileFields & { entries: number; pid: number }>(
+    'PC001',
+    'notice',
+    (f) => `pcheck start. pfile='${f.pfile}' entries=${f.entries}`,
+  ),
+  stopped: def<PfileFields & { reason: string; status: number }>(
+    'PC002',
+    'notice',
+    (f) => `pcheck stop. pfile='${f.pfile}' reason=${f.reason} status=${f.status}`,
+  ),
+  reloaded: def<PfileFields & { entries: number; kept: number; added: number; removed: number }>(
+    'PC003',
+    'notice',
+    (f) => `pfile reloaded. pfile='${f.pfile}' entries=${f.entries} kept=${f.kept} added=${f.added} removed=${f.removed}`,
+  ),
+  reloadRefused: def<PfileFields & { errors: number }>(
+    'PC004',
+    'err',
+    (f) => `pfile reload refused, running config kept. pfile='${f.pfile}' errors=${f.errors}`,
+  ),
+  pfileDiagnostic: def<{ diagnostic: string }>('PC005', 'warning', (f) => f.diagnostic),
+  dumpWritten: def<{ file: string }>('PC006', 'info', (f) => `State dump written. file='${f.file}'`),
+  dumpFailed: def<{ file: string; error: string }>('PC007', 'err', (f) => `State dump failed. file='${f.file}' ${f.error}`),
+  controlError: def<{ error: string }>('PC008', 'warning', (f) => `Control request rejected: ${f.error}`),
+  internalError: def<{ error: string }>('PC009', 'err', (f) => `Internal error: ${f.error}`),
+
+  command: def<PfileFields & { command: string }>(
+    'PA001',
+    'info',
+    (f) => `Command execute. [${f.command}] pfile='${f.pfile}'`,
+  ),
+});
+
+export type MessageKey = keyof typeof MSG;
+export type FieldsOf<K extends MessageKey> = (typeof MSG)[K] extends MessageDef<infer F> ? F : never;

@@ -1,0 +1,78 @@
+// Where every catalogued message goes: syslog (else stderr), stderr in the foreground, the pino log.
+import pino, { type Logger } from 'pino';
+import { MSG, type FieldsOf, type MessageKey, type Severity } from './catalogue.js';
+import { SyslogWriter } from './syslog.js';
+import type { MessageLog } from './types.js';
+
+const PINO_LEVEL: Record<Severity, 'error' | 'warn' | 'info'> = { err: 'error', warning: 'warn', notice: 'info', info: 'info' };
+
+export interface MessageLogOptions {
+  readonly tag: 'pcheck' | 'padmin';
+  readonly pid?: number;
+  /** Also write every message to stderr (pcheck -F). */
+  readonly foreground: boolean;
+  /** The structured JSON log, or null for none. */
+  readonly logFile: string | null;
+  /** Default: $PCHECK_SYSLOG_SOCKET, else /dev/log. */
+  readonly syslogSocket?: string;
+  readonly stderr?: NodeJS.WritableStream;
+}
+
+/** The syslog socket pcheck and padmin use. */
+export function syslogSocketPath(): string {
+  return process.env.PCHECK_SYSLOG_SOCKET || '/dev/log';
+}
+
+/** A MessageLog writing to syslog (or stderr), stderr when in the foreground, and LogFile. */
+export function createMessageLog(options: MessageLogOptions): MessageLog {
+  const pid = options.pid ?? process.pid;
+  const stderr = options.stderr ?? process.stderr;
+  const syslog = new SyslogWriter(options.syslogSocket ?? syslogSocketPath(), options.tag, pid);
+  const destination = options.logFile === null ? null : pino.destination({ dest: options.logFile, sync: false, mkdir: true });
+  destination?.on('error', (error: Error) => stderr.write(`${options.tag}[${pid}]: LogFile ${options.logFile}: ${error.message}\n`));
+  const structured: Logger | null =
+    destination === null
+      ? null
+      : pino({ base: { tag: options.tag, daemonPid: pid }, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' }, destination);
+  return {
+    emit<K extends MessageKey>(key: K, fields: FieldsOf<K>): void {
+      const message = MSG[key];
+      const text = (message.text as (f: FieldsOf<K>) => string)(fields);
+      const toSyslog = syslog.write(message.severity, text);
+      if (!toSyslog || options.foreground) stderr.write(`${options.tag}[${pid}]: ${text}\n`);
+      structured?.[PINO_LEVEL[message.severity]]({ msgId: message.id, ...(fields as Record<string, unknown>) }, text);
+    },
+    async close(): Promise<void> {
+      await syslog.close();
+      if (destination !== null) {
+        await new Promise<void>((resolve) => {
+          if ((destination as unknown as { fd: number }).fd < 0) return resolve();
+          destination.flushSync();
+          destination.end();
+          destination.once('close', () => resolve());
+          setTimeout(resolve, 1000).unref();
+        });
+      }
+    },
+  };
+}
+
+export interface Recorded {
+  readonly key: MessageKey;
+  readonly fields: Record<string, unknown>;
+  readonly text: string;
+}
+
+/** A MessageLog that only records, for unit tests. */
+export function createMemoryLog(): MessageLog & { entries(): Recorded[]; texts(): string[] } {
+  const recorded: Recorded[] = [];
+  return {
+    emit<K extends MessageKey>(key: K, fields: FieldsOf<K>): void {
+      const text = (MSG[key].text as (f: FieldsOf<K>) => string)(fields);
+      recorded.push({ key, fields: fields as Record<string, unknown>, text });
+    },
+    close: async () => undefined,
+    entries: () => [...recorded],
+    texts: () => recorded.map((entry) => entry.text),
+  };
+}

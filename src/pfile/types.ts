@@ -1,0 +1,106 @@
+// The frozen configuration the runtime uses, produced from a pfile by parse().
+
+export type RetryOverAction = 'continue' | 'shutdown' | 'exit';
+
+/** Stall-check kind as shown in `show pent`: `stall_chk (web|ssl|skt)`. */
+export type StallKind = 'web' | 'ssl' | 'skt';
+
+export interface StallRule {
+  readonly kind: StallKind;
+  /** The block name as written (`_bi_webserv`, `_bi_websevr`, ...). */
+  readonly blockName: string;
+  readonly line: number;
+  /** Seconds between probes (PS_EXEC interval). */
+  readonly interval: number;
+  /** PS_EXEC error: 1 = stop stall monitoring after one detection. */
+  readonly stopAfterDetect: boolean;
+  /** Seconds without a successful probe before the process counts as stalled (PS_EXEC argv[0]). */
+  readonly retryOverTime: number;
+  readonly port: number;
+  /** null = the local host. */
+  readonly host: string | null;
+  /** Per-attempt timeout in seconds; null = min(10, interval). */
+  readonly timeout: number | null;
+  /** Request path for HTTP(S) probes. */
+  readonly path: string;
+  /** PS_ACTION error: 1 = perform the entry's retry_over_action when the kill fails. */
+  readonly actionOnKillFail: boolean;
+}
+
+export type ArgsMatch =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'regex'; readonly source: string; readonly flags: string };
+
+export interface EntryRule {
+  /** 1-based position of the entry in the pfile. */
+  readonly pentId: number;
+  readonly line: number;
+  readonly pname: string;
+  readonly restartScript: string;
+  readonly retryCount: number;
+  /** Seconds. */
+  readonly grace: number;
+  readonly retryOverAction: RetryOverAction;
+  readonly args: ArgsMatch | null;
+  /** The user as written (name or uid), and its resolved uid. */
+  readonly user: string | null;
+  readonly uid: number | null;
+  readonly pidfile: string | null;
+  /** Seconds. */
+  readonly scriptTimeout: number;
+  /** Seconds. */
+  readonly startWait: number;
+  readonly stall: readonly StallRule[];
+}
+
+export interface Config {
+  /** Absolute path of the pfile. */
+  readonly file: string;
+  /** Seconds between full checks. */
+  readonly monitorInterval: number;
+  /** Seconds between cheap liveness reads of known pids. */
+  readonly livenessInterval: number;
+  readonly dumpFileName: string | null;
+  readonly logFile: string | null;
+  readonly entries: readonly EntryRule[];
+}
+
+export interface Diagnostic {
+  readonly file: string;
+  readonly line: number;
+  readonly severity: 'error' | 'warning';
+  readonly message: string;
+}
+
+export interface ParseResult {
+  /** null when there is at least one error. */
+  readonly config: Config | null;
+  readonly errors: readonly Diagnostic[];
+  readonly warnings: readonly Diagnostic[];
+}
+
+/** Facts about the machine the parser may ask; load() supplies real ones, tests fakes. */
+export interface ParseHost {
+  /** uid of a user name, or undefined when there is no such user. */
+  resolveUser(name: string): number | undefined;
+  /** null when `path` is an executable regular file, else why not ("no such file", "not executable"). */
+  checkExecutable(path: string): string | null;
+}
+
+export const DEFAULTS = Object.freeze({
+  monitorInterval: 10,
+  livenessInterval: 0.2,
+  retryCount: 3,
+  grace: 86400,
+  retryOverAction: 'continue' as RetryOverAction,
+  scriptTimeout: 300,
+  startWait: 30,
+  stallInterval: 60,
+  stallRetryOverTime: 600,
+  stallPath: '/',
+});
+
+/** `Diagnostic` as printed by `pcheck -t` and `padmin -c reload`. */
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.file}:${d.line}: ${d.severity}: ${d.message}`;
+}

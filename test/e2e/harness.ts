@@ -1,0 +1,217 @@
+// Runs the real pcheck and padmin binaries against real processes, each test in its own temp tree.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const PCHECK = join(ROOT, 'bin/pcheck.js');
+export const PADMIN = join(ROOT, 'bin/padmin.js');
+
+export interface Sandbox {
+  readonly dir: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** A copy of /bin/sleep under a unique absolute path: a real process only this test matches. */
+  fixture(name: string): string;
+  /** Writes an executable shell script. */
+  script(name: string, body: string): string;
+  file(name: string, text: string): string;
+  /** Processes to SIGKILL at cleanup. */
+  track(pid: number): void;
+  cleanup(): void;
+}
+
+export function sandbox(): Sandbox {
+  const dir = mkdtempSync(join(tmpdir(), 'pcheck-e2e-'));
+  const tracked: number[] = [];
+  const env = { ...process.env, PCHECK_RUN_DIR: join(dir, 'run'), PCHECK_SYSLOG_SOCKET: join(dir, 'no-syslog.sock') };
+  return {
+    dir,
+    env,
+    fixture(name) {
+      const path = join(dir, name);
+      copyFileSync('/bin/sleep', path);
+      chmodSync(path, 0o755);
+      return path;
+    },
+    script(name, body) {
+      const path = join(dir, name);
+      writeFileSync(path, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+      return path;
+    },
+    file(name, text) {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
+    },
+    track(pid) {
+      tracked.push(pid);
+    },
+    cleanup() {
+      for (const pid of tracked) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      // every process started from a fixture copy in this sandbox
+      for (const pid of pidsUnder(dir)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Pids of processes whose executable or argv[0] lies under `dir`. */
+export function pidsUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSafe('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const argv0 = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0')[0] ?? '';
+      if (argv0.startsWith(dir)) pids.push(Number(name));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+function readdirSafe(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
+}
+
+/** A running foreground pcheck whose stderr is collected line by line. */
+export class Pcheck {
+  readonly child: ChildProcess;
+  readonly lines: string[] = [];
+  readonly exited: Promise<number | null>;
+  private waiters: { pattern: RegExp; from: number; resolve: (line: string) => void }[] = [];
+
+  /** `wrapper` runs pcheck through another command, e.g. setpriv to change user. */
+  constructor(pfile: string, env: NodeJS.ProcessEnv, extraArgs: string[] = ['-F'], wrapper: string[] = []) {
+    const argv = [...wrapper, process.execPath, PCHECK, ...extraArgs, '-f', pfile];
+    this.child = spawn(argv[0] ?? process.execPath, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let partial = '';
+    const onData = (chunk: Buffer): void => {
+      partial += chunk.toString('utf8');
+      const parts = partial.split('\n');
+      partial = parts.pop() ?? '';
+      for (const line of parts) {
+        this.lines.push(line);
+        this.waiters = this.waiters.filter((waiter) => {
+          if (!waiter.pattern.test(line)) return true;
+          waiter.resolve(line);
+          return false;
+        });
+      }
+    };
+    this.child.stderr?.on('data', onData);
+    this.child.stdout?.on('data', onData);
+    this.exited = new Promise((resolveExit) => this.child.on('exit', (code) => resolveExit(code)));
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  /** Resolves with the first line (already seen or to come) matching `pattern`. */
+  waitFor(pattern: RegExp, timeoutMs = 10_000, from = 0): Promise<string> {
+    const seen = this.lines.slice(from).find((line) => pattern.test(line));
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolveLine, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; pcheck said:\n${this.lines.join('\n')}`)),
+        timeoutMs,
+      );
+      this.waiters.push({
+        pattern,
+        from,
+        resolve: (line) => {
+          clearTimeout(timer);
+          resolveLine(line);
+        },
+      });
+    });
+  }
+
+  /** Waits for the n-th (1-based) line matching `pattern`. */
+  async waitForCount(pattern: RegExp, count: number, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.lines.filter((line) => pattern.test(line)).length < count) {
+      if (Date.now() > deadline) throw new Error(`fewer than ${count} lines matching ${pattern}; pcheck said:\n${this.lines.join('\n')}`);
+      await sleep(20);
+    }
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
+    this.child.kill(signal);
+  }
+}
+
+export interface CommandResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command to completion. */
+export function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<CommandResult> {
+  return new Promise((resolveRun) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolveRun({ status, stdout, stderr });
+    });
+  });
+}
+
+export function padmin(pfile: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<CommandResult> {
+  return run(process.execPath, [PADMIN, '-f', pfile, ...args], env);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+}
+
+/** Polls until `probe` returns a value other than undefined. */
+export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** Starts `path` (a fixture) detached, in its own session, and returns its pid. */
+export function startDetached(path: string, args: string[] = ['1000']): number {
+  const child = spawn(path, args, { detached: true, stdio: 'ignore' });
+  child.unref();
+  return child.pid ?? -1;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,190 @@
+// Every padmin command and exit status, against the real daemon.
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPaths } from '../../src/control/paths.js';
+import { PADMIN, padmin, Pcheck, run, sandbox, startDetached, type Sandbox } from './harness.js';
+
+let box: Sandbox;
+let pcheck: Pcheck;
+let pfile: string;
+let alpha: string;
+let beta: string;
+let alphaPid: number;
+
+beforeAll(async () => {
+  box = sandbox();
+  alpha = box.fixture('alpha');
+  beta = box.fixture('beta');
+  const restartAlpha = box.script('alpha.sh', `setsid ${alpha} 1000 >/dev/null 2>&1 &`);
+  const restartBeta = box.script('beta.sh', `setsid ${beta} 1000 >/dev/null 2>&1 &`);
+  pfile = box.file(
+    'pfile',
+    `MonitorInterval 5\nDumpFileName ${join(box.dir, 'dump.json')}\n${alpha} ${restartAlpha}\n${beta} ${restartBeta} 5 3600 exit start_wait=5\n`,
+  );
+  alphaPid = startDetached(alpha);
+  startDetached(beta);
+  pcheck = new Pcheck(pfile, box.env);
+  await pcheck.waitForCount(/\) Up$/, 2);
+});
+
+afterAll(async () => {
+  if (pcheck.child.exitCode === null) {
+    pcheck.kill('SIGKILL');
+    await pcheck.exited;
+  }
+  box.cleanup();
+});
+
+const show = (...args: string[]) => padmin(pfile, box.env, '-c', 'show', 'pent', ...args);
+
+describe('padmin', () => {
+  it('show pent prints the vendor layout, = in column 22, a blank line between entries', async () => {
+    const result = await show();
+    expect(result.status).toBe(0);
+    const blocks = result.stdout.trimEnd().split('\n\n');
+    expect(blocks).toHaveLength(2);
+    expect(blocks[0]).toBe(
+      [
+        `pname                = ${alpha}`,
+        `pid                  = ${alphaPid}`,
+        'retry_count          = 0',
+        'restart_count        = 0',
+        'proc_sts             = AVAIL',
+        'retry_over_act       = continue',
+        'rerun_time           = -----',
+        'pent_id              = 1',
+        'monitor_sts          = on',
+      ].join('\n'),
+    );
+    for (const line of result.stdout.split('\n').filter(Boolean)) expect(line.indexOf('=')).toBe(21);
+    expect(blocks[1]).toContain('retry_over_act       = exit');
+  });
+
+  it('show pent -p and --json give the same facts for one entry', async () => {
+    const result = await show('-p', '2', '--json');
+    expect(result.status).toBe(0);
+    const [pent] = JSON.parse(result.stdout) as Record<string, unknown>[];
+    expect(pent).toMatchObject({ pname: beta, pent_id: 2, proc_sts: 'AVAIL', monitor_sts: 'on', rerun_time: null, stall_chk: [] });
+  });
+
+  it('show rule prints each entry with its defaults filled in', async () => {
+    const result = await padmin(pfile, box.env, '-c', 'show', 'rule', '-p', '1');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('retry_count          = 3\n');
+    expect(result.stdout).toContain('grace                = 86400\n');
+    expect(result.stdout).toContain('script_timeout       = 300\n');
+    expect(result.stdout).toContain('start_wait           = 30\n');
+  });
+
+  it('stop -p pauses one entry and start -p resumes it', async () => {
+    expect((await padmin(pfile, box.env, '-c', 'stop', '-p', '1')).status).toBe(0);
+    expect((await show('-p', '1')).stdout).toContain('monitor_sts          = off');
+    expect((await show('-p', '2')).stdout).toContain('monitor_sts          = on');
+    expect((await padmin(pfile, box.env, '-c', 'start', '-p', '1')).status).toBe(0);
+    expect((await show('-p', '1')).stdout).toContain('monitor_sts          = on');
+  });
+
+  it('stop and start without -p act on every entry', async () => {
+    expect((await padmin(pfile, box.env, '-c', 'stop')).status).toBe(0);
+    expect((await show()).stdout.match(/monitor_sts {10}= off/g)).toHaveLength(2);
+    expect((await padmin(pfile, box.env, '-c', 'start')).status).toBe(0);
+    expect((await show()).stdout.match(/monitor_sts {10}= on/g)).toHaveLength(2);
+  });
+
+  it('an unknown pent_id is refused with status 1 and a reason', async () => {
+    const result = await show('-p', '9');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('no entry with pent_id 9');
+  });
+
+  it('usage errors exit 2: unknown command, bad -p, unreadable pfile', async () => {
+    const unknown = await padmin(pfile, box.env, '-c', 'explode');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "explode"');
+    expect((await show('-p', 'x')).status).toBe(2);
+    const missing = await padmin(join(box.dir, 'missing'), box.env, '-c', 'show', 'pent');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('cannot read pfile');
+  });
+
+  it('no pcheck for this pfile: status 3', async () => {
+    const other = box.file('other.pfile', '');
+    const result = await padmin(other, box.env, '-c', 'show', 'pent');
+    expect(result.status).toBe(3);
+    expect(result.stderr).toContain('no pcheck is running');
+  });
+
+  it('permission denied for another user: status 4', async () => {
+    if (process.getuid?.() !== 0) throw new Error('this test needs root to run padmin as nobody');
+    // nobody may read the pfile, but not enter pcheck's 0700 run directory
+    chmodSync(box.dir, 0o755);
+    chmodSync(pfile, 0o644);
+    const result = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, PADMIN, '-f', pfile, '-c', 'show', 'pent'], box.env);
+    expect(result.status).toBe(4);
+    expect(result.stderr).toContain('permission denied');
+  });
+
+  it('the socket is 0600 in a 0700 directory', async () => {
+    const paths = runPaths(pfile, box.env.PCHECK_RUN_DIR);
+    expect(statSync(paths.socket).mode & 0o777).toBe(0o600);
+    expect(statSync(paths.dir).mode & 0o777).toBe(0o700);
+  });
+
+  it('a broken request never hurts pcheck: garbage, oversized, silent clients', async () => {
+    const socketPath = runPaths(pfile, box.env.PCHECK_RUN_DIR).socket;
+    const exchange = (payload: string | Buffer, end = true) =>
+      new Promise<string>((resolve) => {
+        const socket = createConnection(socketPath);
+        let answer = '';
+        socket.on('data', (chunk) => (answer += chunk.toString()));
+        socket.on('close', () => resolve(answer));
+        socket.on('error', () => resolve(answer));
+        socket.write(payload);
+        if (end) socket.end();
+      });
+    expect(await exchange('this is not json\n')).toContain('"code":"E_PARSE"');
+    expect(await exchange('{"v":99,"cmd":"show pent"}\n')).toContain('"code":"E_VERSION"');
+    expect(await exchange('{"v":1,"cmd":"rm -rf"}\n')).toContain('"code":"E_COMMAND"');
+    expect(await exchange(Buffer.alloc(70 * 1024, 'a'), false)).toContain('"code":"E_TOO_LARGE"');
+    expect((await show()).status).toBe(0);
+  });
+
+  it('reload with a bad pfile changes nothing and prints every error; a good one applies', async () => {
+    const good = readFileSync(pfile, 'utf8');
+    writeFileSync(pfile, `${good}MonitorInterval banana\n/nowhere/x /no/such/script\n`);
+    const refused = await padmin(pfile, box.env, '-c', 'reload');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(new RegExp(`${pfile}:\\d+: error: .*MonitorInterval`));
+    expect(refused.stderr).toMatch(new RegExp(`${pfile}:\\d+: error: .*/no/such/script`));
+    expect((await show()).stdout.trimEnd().split('\n\n')).toHaveLength(2);
+    await pcheck.waitFor(/pfile reload refused/);
+
+    writeFileSync(pfile, good.split('\n').filter((line) => !line.startsWith(beta)).join('\n'));
+    const applied = await padmin(pfile, box.env, '-c', 'reload');
+    expect(applied.status).toBe(0);
+    expect(applied.stdout).toContain('kept 1, added 0, removed 1');
+    const after = await show();
+    expect(after.stdout.trimEnd().split('\n\n')).toHaveLength(1);
+    expect(after.stdout).toContain(`pid                  = ${alphaPid}`);
+    writeFileSync(pfile, good);
+    expect((await padmin(pfile, box.env, '-c', 'reload')).stdout).toContain('kept 1, added 1, removed 0');
+  });
+
+  it('SIGUSR1 writes the state dump atomically', async () => {
+    pcheck.kill('SIGUSR1');
+    await pcheck.waitFor(/State dump written/);
+    const dump = JSON.parse(readFileSync(join(box.dir, 'dump.json'), 'utf8')) as { entries: { pname: string }[] };
+    expect(dump.entries.map((entry) => entry.pname)).toEqual([alpha, beta]);
+  });
+
+  it('shutdown ends pcheck with status 0 and leaves the monitored processes running', async () => {
+    const result = await padmin(pfile, box.env, '-c', 'shutdown');
+    expect(result.status).toBe(0);
+    expect(await pcheck.exited).toBe(0);
+    expect(() => process.kill(alphaPid, 0)).not.toThrow();
+    const after = await show();
+    expect(after.status).toBe(3);
+  });
+});

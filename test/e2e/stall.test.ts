@@ -1,0 +1,154 @@
+// Stall monitoring with the real binaries against real HTTP, HTTPS and TCP servers.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually, isAlive, padmin, Pcheck, ROOT, sandbox, type Sandbox } from './harness.js';
+
+const SERVER = resolve(ROOT, 'test/fixtures/server.mjs');
+let box: Sandbox;
+let pcheck: Pcheck | null = null;
+
+afterEach(async () => {
+  if (pcheck !== null && pcheck.child.exitCode === null) {
+    pcheck.kill('SIGKILL');
+    await pcheck.exited;
+  }
+  pcheck = null;
+  box.cleanup();
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+const BLOCKS = { web: '_bi_webserv', ssl: '_bi_webservs', skt: '_bi_socket' } as const;
+
+/**
+ * A pfile watching one fixture server (matched by its script path in args=) with one stall block:
+ * interval 1 s, retry-over time 3 s.
+ */
+async function setup(kind: 'web' | 'ssl' | 'skt', options: { status?: number; execError?: 0 | 1; actionError?: 0 | 1; action?: string } = {}) {
+  box = sandbox();
+  const port = await freePort();
+  const copy = join(box.dir, 'server.mjs');
+  execFileSync('cp', [SERVER, copy]);
+  if (kind === 'ssl') {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(box.dir, 'key.pem'), '-out', join(box.dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  }
+  const serverKind = kind === 'web' ? 'http' : kind === 'ssl' ? 'https' : 'tcp';
+  const pidfile = join(box.dir, 'server.pid');
+  const script = box.script(
+    'restart.sh',
+    `SERVER_PIDFILE=${pidfile} setsid ${process.execPath} ${copy} ${serverKind} ${port} ${options.status ?? 200} ${box.dir} >/dev/null 2>&1 </dev/null &`,
+  );
+  const lib = `/opt/HA/PSWE/lib/lib${BLOCKS[kind]}.so`;
+  const exec = kind === 'ssl' ? `DLL:${lib}:DIRECT:-:1:${options.execError ?? 0}:5:3:${port}:localhost:1:/` : `DLL:${lib}:DIRECT:-:1:${options.execError ?? 0}:2:3:${port}`;
+  const pfile = box.file(
+    'pfile',
+    [
+      `${process.execPath} ${script} 3 600 ${options.action ?? 'continue'} args=${copy} start_wait=10`,
+      `${BLOCKS[kind]} {`,
+      `    PS_INIT    DLL:${lib}:DIRECT:-:::0`,
+      `    PS_EXEC    ${exec}`,
+      `    PS_ACTION  DLL:${lib}:DIRECT:-::${options.actionError ?? 1}:0`,
+      `    PS_QUIT    DLL:${lib}:DIRECT:-:::0`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  execFileSync('sh', [script], { env: box.env });
+  const pid = await eventually(() => {
+    try {
+      return Number(readFileSync(pidfile, 'utf8')) || undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  return { pfile, port, pid, pidfile, script };
+}
+
+const stallLine = (kind: 'web' | 'ssl' | 'skt') => (kind === 'skt' ? 'stall_chk (skt)' : kind === 'ssl' ? 'stall_chk (ssl)' : 'stall_chk (web)');
+
+async function stallChk(pfile: string, kind: 'web' | 'ssl' | 'skt'): Promise<string> {
+  const shown = await padmin(pfile, box.env, '-c', 'show', 'pent');
+  return new RegExp(`${stallLine(kind).replace(/[()]/g, '\\$&')} *= (\\w+)`).exec(shown.stdout)?.[1] ?? `(not shown)\n${shown.stdout}${shown.stderr}`;
+}
+
+describe('stall monitoring', () => {
+  for (const kind of ['web', 'ssl'] as const) {
+    it(`${kind}: a server that stops answering (SIGSTOP) is found stalled, killed, restarted, and AVAIL again`, async () => {
+      const { pfile, port, pid } = await setup(kind);
+      pcheck = new Pcheck(pfile, box.env);
+      await pcheck.waitFor(new RegExp(`pid=${pid}\\) Up`));
+      await eventually(async () => ((await stallChk(pfile, kind)) === 'AVAIL' ? true : undefined), 10_000, 'stall_chk AVAIL');
+      process.kill(pid, 'SIGSTOP');
+      await pcheck.waitFor(new RegExp(`Find Web Server Stall: pid = ${pid} : port = ${port}$`), 15_000);
+      await pcheck.waitFor(new RegExp(`Killed Process: pid= ${pid}$`));
+      await pcheck.waitFor(/Try to restart/);
+      await pcheck.waitForCount(/\) Up$/, 2, 15_000);
+      await eventually(async () => ((await stallChk(pfile, kind)) === 'AVAIL' ? true : undefined), 10_000, 'stall_chk AVAIL again');
+      expect(isAlive(pid)).toBe(false);
+    });
+  }
+
+  it('skt: a TCP server that stops accepting is a socket stall', async () => {
+    const { pfile, port, pid } = await setup('skt');
+    pcheck = new Pcheck(pfile, box.env);
+    await eventually(async () => ((await stallChk(pfile, 'skt')) === 'AVAIL' ? true : undefined), 10_000, 'stall_chk AVAIL');
+    process.kill(pid, 'SIGUSR2');
+    await pcheck.waitFor(new RegExp(`Find Socket Service Stall: pid = ${pid} : port = ${port}$`), 15_000);
+    await pcheck.waitFor(new RegExp(`Killed Process: pid= ${pid}$`));
+    await pcheck.waitForCount(/\) Up$/, 2, 15_000);
+  });
+
+  it('a server answering 500 is alive, not stalled', async () => {
+    const { pfile } = await setup('web', { status: 500 });
+    pcheck = new Pcheck(pfile, box.env);
+    await eventually(async () => ((await stallChk(pfile, 'web')) === 'AVAIL' ? true : undefined), 10_000, 'stall_chk AVAIL');
+    await new Promise((wait) => setTimeout(wait, 5000));
+    expect(pcheck.lines.join('\n')).not.toContain('Stall');
+    expect(await stallChk(pfile, 'web')).toBe('AVAIL');
+  });
+
+  it('EXEC error = 1: one detection, then stall monitoring stops while death monitoring goes on', async () => {
+    const { pfile, pidfile } = await setup('web', { execError: 1 });
+    pcheck = new Pcheck(pfile, box.env);
+    await eventually(async () => ((await stallChk(pfile, 'web')) === 'AVAIL' ? true : undefined), 10_000, 'stall_chk AVAIL');
+    process.kill(Number(readFileSync(pidfile, 'utf8')), 'SIGSTOP');
+    await pcheck.waitFor(/Find Web Server Stall/, 15_000);
+    await pcheck.waitForCount(/\) Up$/, 2, 15_000);
+    await eventually(async () => ((await stallChk(pfile, 'web')) === 'UNAVAIL' ? true : undefined), 5000, 'stall_chk UNAVAIL');
+    const second = Number(readFileSync(pidfile, 'utf8'));
+    process.kill(second, 'SIGSTOP');
+    await new Promise((wait) => setTimeout(wait, 5000));
+    expect(pcheck.lines.filter((line) => line.includes('Find Web Server Stall'))).toHaveLength(1);
+    process.kill(second, 'SIGKILL');
+    await pcheck.waitFor(new RegExp(`pid=${second}\\] Down`), 5000);
+  });
+
+  it('a kill that fails follows ACTION error = 1: the entry\'s retry_over_action (exit -> status 3)', async () => {
+    if (process.getuid?.() !== 0) throw new Error('this test needs root: pcheck runs as nobody so that its kill of a root process fails');
+    const { pfile, pid } = await setup('web', { action: 'exit' });
+    // pcheck runs as nobody: it can read /proc and probe, but not kill root's server
+    chmodSync(box.dir, 0o755);
+    const runDir = join(box.dir, 'nobody-run');
+    mkdirSync(runDir, { mode: 0o700 });
+    chownSync(runDir, 65534, 65534);
+    for (const file of ['pfile', 'restart.sh']) chmodSync(join(box.dir, file), 0o755);
+    box.env.PCHECK_RUN_DIR = runDir;
+    pcheck = new Pcheck(pfile, box.env, ['-F'], ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']);
+    await eventually(async () => ((await stallChk(pfile, 'web')) === 'AVAIL' ? true : undefined), 10_000, 'stall_chk AVAIL');
+    process.kill(pid, 'SIGSTOP');
+    await pcheck.waitFor(new RegExp(`Can not killed Process: pid= ${pid}$`), 15_000);
+    expect(await pcheck.exited).toBe(3);
+    process.kill(pid, 'SIGKILL');
+  });
+});
