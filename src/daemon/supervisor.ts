@@ -303,12 +303,14 @@ export class Supervisor {
   }
 
   private runProbe(runtime: Runtime, stall: StallRuntime): void {
-    if (this.stopped || !wantsProbe(stall.state)) return;
+    if (this.stopped || !stall.state.watching || stall.state.ended) return;
     const { rule } = stall.state;
     const interval = rule.interval * 1000;
     // keep the cadence; after a long pause (stop, a slow host) start again from now rather than catch up
     stall.dueAt = Math.max(stall.dueAt + interval, this.deps.now());
     this.scheduleProbe(runtime, stall);
+    // the previous attempt has not timed out yet: this slot is skipped, the next one probes
+    if (!wantsProbe(stall.state)) return;
     this.feedStall(runtime, stall, { type: 'probeStarted' });
     const target: ProbeTarget = {
       host: rule.host ?? '127.0.0.1',

@@ -28,12 +28,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   const pid = options.pid ?? process.pid;
   const stderr = options.stderr ?? process.stderr;
   const syslog = new SyslogWriter(options.syslogSocket ?? syslogSocketPath(), options.tag, pid);
-  const destination = options.logFile === null ? null : pino.destination({ dest: options.logFile, sync: false, mkdir: true });
-  destination?.on('error', (error: Error) => stderr.write(`${options.tag}[${pid}]: LogFile ${options.logFile}: ${error.message}\n`));
-  const structured: Logger | null =
-    destination === null
-      ? null
-      : pino({ base: { tag: options.tag, daemonPid: pid }, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' }, destination);
+  const structured = openStructuredLog(options.logFile, options.tag, pid, stderr);
   return {
     emit<K extends MessageKey>(key: K, fields: FieldsOf<K>): void {
       const message = MSG[key];
@@ -44,17 +39,21 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     },
     async close(): Promise<void> {
       await syslog.close();
-      if (destination !== null) {
-        await new Promise<void>((resolve) => {
-          if ((destination as unknown as { fd: number }).fd < 0) return resolve();
-          destination.flushSync();
-          destination.end();
-          destination.once('close', () => resolve());
-          setTimeout(resolve, 1000).unref();
-        });
-      }
+      structured?.flush();
     },
   };
+}
+
+// Synchronous writes: messages are rare, and none may be lost when pcheck exits right after one.
+function openStructuredLog(logFile: string | null, tag: string, pid: number, stderr: NodeJS.WritableStream): Logger | null {
+  if (logFile === null) return null;
+  try {
+    const destination = pino.destination({ dest: logFile, sync: true, mkdir: true });
+    return pino({ base: { tag, daemonPid: pid }, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' }, destination);
+  } catch (error) {
+    stderr.write(`${tag}[${pid}]: cannot open LogFile ${logFile}: ${(error as Error).message}\n`);
+    return null;
+  }
 }
 
 export interface Recorded {

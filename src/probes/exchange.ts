@@ -39,8 +39,9 @@ export function exchange(
 // A socket error as one short line: the errno code for system errors, else the code with its message.
 function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const { code, syscall } = error as NodeJS.ErrnoException;
+  const { code, syscall, reason } = error as NodeJS.ErrnoException & { reason?: unknown };
   if (code === undefined) return error.message;
   if (syscall !== undefined || error.message.includes(code)) return code;
-  return `${code}: ${error.message}`;
+  // OpenSSL errors carry a short reason beside a message full of library internals
+  return `${code}: ${typeof reason === 'string' ? reason : error.message}`;
 }

@@ -207,6 +207,15 @@ export function startDetached(path: string, args: string[] = ['1000']): number {
   return child.pid ?? -1;
 }
 
+/** Dead or a zombie: a process reparented to a PID 1 that does not reap stays a zombie. */
+export function isGone(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]?.startsWith('Z') ?? true;
+  } catch {
+    return true;
+  }
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

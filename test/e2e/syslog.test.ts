@@ -72,11 +72,16 @@ describe('syslog', () => {
       // rsyslog restarts: later messages still arrive
       await stopRsyslog();
       await startRsyslog();
+      const upLines = await eventually(() => {
+        const ups = logged().split('\n').filter((line) => line.includes(') Up'));
+        return ups.length >= 2 ? ups : undefined;
+      }, 10_000, 'the restarted process Up in syslog');
+      const second = Number(/pid=(\d+)\) Up/.exec(upLines[1] ?? '')?.[1]);
       const before = logged().split('\n').length;
-      const second = Number(/pid=(\d+)\) Up/.exec(logged().split('\n').filter((line) => line.includes(') Up')).at(-1) ?? '')?.[1]);
       process.kill(second, 'SIGKILL');
       await eventually(
-        () => (logged().split('\n').slice(before - 1).some((line) => line.includes(`pid=${second}] Down`)) ? true : undefined),
+        // reparented to init by setsid: a zombie until init reaps it, Down after
+        () => (logged().split('\n').slice(before - 1).some((line) => new RegExp(`pid=${second}\\] (Down|Zombie)$`).test(line)) ? true : undefined),
         10_000,
         'Down in syslog after rsyslog restarted',
       );

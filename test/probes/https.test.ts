@@ -112,13 +112,17 @@ describe('_bi_webservs (HTTPS HEAD)', () => {
 
   it('a plain HTTP server fails the handshake', async () => {
     running = await serveStatus(200);
-    const result = await httpsProbe(target(running.port));
-    expect(result.ok).toBe(false);
+    expect(await httpsProbe(target(running.port))).toEqual({
+      ok: false,
+      error: 'ERR_SSL_WRONG_VERSION_NUMBER: wrong version number',
+    });
   });
 
-  it('a CA that is not PEM fails the probe instead of throwing', async () => {
+  it('a CA that is not PEM trusts nothing: the probe fails, it does not throw', async () => {
     running = await serveTls(200);
-    const result = await httpsProbe(target(running.port, { verify: true, ca: 'not a certificate' }));
-    expect(result.ok).toBe(false);
+    expect(await httpsProbe(target(running.port, { verify: true, ca: 'not a certificate' }))).toEqual({
+      ok: false,
+      error: 'DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate',
+    });
   });
 });
