@@ -1,4 +1,5 @@
 // pfile text -> {config, errors, warnings}. Pure: the facts it needs about the machine come from `host`.
+import { dirname, resolve } from 'node:path';
 import { lex, type LogicalLine } from './lexer.js';
 import { BLOCK_NAMES, buildStallRule, PS_LINES, type PsLine, type PsValue } from './stall.js';
 import {
@@ -57,7 +58,7 @@ export function parse(text: string, file: string, host: ParseHost): ParseResult 
       report(current.line, 'error', `"${first}" outside a _bi_* block; put it inside _bi_webserv { ... } under a process entry`);
       continue;
     }
-    const entry = readEntry(current, entries.length + 1, host, report);
+    const entry = readEntry(current, file, entries.length + 1, host, report);
     if (entry !== null) entries.push(entry);
     owner = entry ?? 'invalid';
   }
@@ -128,6 +129,7 @@ function buildConfig(
 
 function readEntry(
   current: LogicalLine,
+  file: string,
   pentId: number,
   host: ParseHost,
   report: (line: number, severity: Diagnostic['severity'], message: string) => void,
@@ -140,7 +142,9 @@ function readEntry(
     errorsBefore.count += 1;
     report(line, 'error', message);
   };
-  const [pname = '', restartScript = '', retryText, graceText, actionText, ...extra] = positional;
+  const [pname = '', writtenScript = '', retryText, graceText, actionText, ...extra] = positional;
+  // ./script and ../script name a script beside the pfile, so a pfile and its scripts move together
+  const restartScript = /^\.\.?\//.test(writtenScript) ? resolve(dirname(file), writtenScript) : writtenScript;
   if (/^[A-Z][A-Za-z]+$/.test(pname) && !restartScript.startsWith('/')) {
     error(`unknown keyword "${pname}"; global keywords are ${GLOBALS.join(', ')} (a process entry's restart_script is an absolute path)`);
     return null;
@@ -151,7 +155,7 @@ function readEntry(
   }
   if (extra.length > 0) error(`too many fields: "${extra.join(' ')}"; an entry has at most 5 positional fields, then option=value`);
   if (!restartScript.startsWith('/')) {
-    error(`restart_script must be an absolute path (got "${restartScript}")`);
+    error(`restart_script must be an absolute path, or ./name beside the pfile (got "${restartScript}")`);
   } else {
     const why = host.checkExecutable(restartScript);
     if (why !== null) error(`restart_script ${restartScript}: ${why}; it must be an executable file`);
