@@ -1,8 +1,8 @@
 // Runs the real pcheck and padmin binaries against real processes, each test in its own temp tree.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const PCHECK = join(ROOT, 'bin/pcheck.js');
@@ -205,6 +205,21 @@ export function startDetached(path: string, args: string[] = ['1000']): number {
   const child = spawn(path, args, { detached: true, stdio: 'ignore' });
   child.unref();
   return child.pid ?? -1;
+}
+
+/**
+ * Lets another user (nobody, in the permission tests) run the project's code: adds search permission
+ * for others on every directory from / down to the checkout, which a mktemp'd clone lacks.
+ */
+export function letOthersRunTheProject(): void {
+  let dir = ROOT;
+  for (;;) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) chmodSync(dir, (mode & 0o7777) | 0o001);
+    const parent = dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
 }
 
 /** Dead or a zombie: a process reparented to a PID 1 that does not reap stays a zombie. */

@@ -4,7 +4,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPaths } from '../../src/control/paths.js';
-import { PADMIN, padmin, Pcheck, run, sandbox, startDetached, type Sandbox } from './harness.js';
+import { letOthersRunTheProject, PADMIN, padmin, Pcheck, run, sandbox, startDetached, type Sandbox } from './harness.js';
 
 let box: Sandbox;
 let pcheck: Pcheck;
@@ -119,6 +119,7 @@ describe('padmin', () => {
   it('permission denied for another user: status 4', async () => {
     if (process.getuid?.() !== 0) throw new Error('this test needs root to run padmin as nobody');
     // nobody may read the pfile, but not enter pcheck's 0700 run directory
+    letOthersRunTheProject();
     chmodSync(box.dir, 0o755);
     chmodSync(pfile, 0o644);
     const result = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, PADMIN, '-f', pfile, '-c', 'show', 'pent'], box.env);

@@ -4,7 +4,7 @@ import { chmodSync, chownSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, isGone, padmin, Pcheck, ROOT, sandbox, type Sandbox } from './harness.js';
+import { eventually, isGone, letOthersRunTheProject, padmin, Pcheck, ROOT, sandbox, type Sandbox } from './harness.js';
 
 const SERVER = resolve(ROOT, 'test/fixtures/server.mjs');
 let box: Sandbox;
@@ -138,6 +138,7 @@ describe('stall monitoring', () => {
     if (process.getuid?.() !== 0) throw new Error('this test needs root: pcheck runs as nobody so that its kill of a root process fails');
     const { pfile, pid } = await setup('web', { action: 'exit' });
     // pcheck runs as nobody: it can read /proc and probe, but not kill root's server
+    letOthersRunTheProject();
     chmodSync(box.dir, 0o755);
     const runDir = join(box.dir, 'nobody-run');
     mkdirSync(runDir, { mode: 0o700 });
