@@ -44,6 +44,8 @@ export function renderRules(rules: readonly EntryRule[]): string {
         line('pidfile', rule.pidfile ?? '-'),
         line('script_timeout', rule.scriptTimeout),
         line('start_wait', rule.startWait),
+        line('tls_verify', rule.tlsVerify ? 'yes' : 'no'),
+        line('tls_ca', rule.tlsCa ?? '-'),
       ];
       for (const stall of rule.stall) {
         const target = `${stall.host ?? 'localhost'}:${stall.port}${stall.kind === 'skt' ? '' : stall.path}`;

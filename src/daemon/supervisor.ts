@@ -46,6 +46,8 @@ export interface SupervisorDeps {
   readonly probe: (kind: StallKind, target: ProbeTarget) => Promise<ProbeResult>;
   /** SIGKILL; null when sent, else why not. */
   readonly kill: (pid: number) => string | null;
+  /** PEM text of a CA file for verifying HTTPS probes (tls_ca=). */
+  readonly readCa: (path: string) => string;
   /** A one-shot timer; returns its cancel function. */
   readonly after: (ms: number, callback: () => void) => () => void;
   readonly log: () => MessageLog;
@@ -312,11 +314,13 @@ export class Supervisor {
     // the previous attempt has not timed out yet: this slot is skipped, the next one probes
     if (!wantsProbe(stall.state)) return;
     this.feedStall(runtime, stall, { type: 'probeStarted' });
+    const entry = runtime.state.rule;
     const target: ProbeTarget = {
       host: rule.host ?? '127.0.0.1',
       port: rule.port,
       path: rule.path,
       timeoutMs: probeTimeoutMs(rule),
+      ...(entry.tlsVerify ? { tls: { verify: true, ...(entry.tlsCa === null ? {} : { ca: this.deps.readCa(entry.tlsCa) }) } } : {}),
     };
     const pidAtStart = runtime.state.pid;
     void this.deps.probe(rule.kind, target).then((result) => {

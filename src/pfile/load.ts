@@ -17,7 +17,7 @@ export function loadPfile(path: string): ParseResult {
   return parse(text, file, systemHost());
 }
 
-/** The real machine: users from /etc/passwd, scripts checked with stat and access(X_OK). */
+/** The real machine: users from /etc/passwd, files checked with stat and access(). */
 export function systemHost(passwdPath = '/etc/passwd'): ParseHost {
   let users: Map<string, number> | null = null;
   return {
@@ -33,6 +33,16 @@ export function systemHost(passwdPath = '/etc/passwd'): ParseHost {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'not executable' : (code ?? (error as Error).message);
+      }
+    },
+    checkReadable(path) {
+      try {
+        if (!statSync(path).isFile()) return 'not a regular file';
+        accessSync(path, constants.R_OK);
+        return null;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'not readable' : (code ?? (error as Error).message);
       }
     },
   };

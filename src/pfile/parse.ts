@@ -16,7 +16,7 @@ import {
 
 const GLOBALS = ['MonitorInterval', 'MsgCheckInterval', 'DumpFileName', 'LivenessInterval', 'LogFile'] as const;
 type Global = (typeof GLOBALS)[number];
-const OPTIONS = ['args', 'user', 'pidfile', 'script_timeout', 'start_wait'] as const;
+const OPTIONS = ['args', 'user', 'pidfile', 'script_timeout', 'start_wait', 'tls_verify', 'tls_ca'] as const;
 const ACTIONS: readonly RetryOverAction[] = ['continue', 'shutdown', 'exit'];
 
 interface EntryDraft {
@@ -185,6 +185,8 @@ function readEntry(
   let pidfile: string | null = null;
   let scriptTimeout: number = DEFAULTS.scriptTimeout;
   let startWait: number = DEFAULTS.startWait;
+  let tlsVerify = false;
+  let tlsCa: string | null = null;
   const positiveSeconds = (name: string, text: string, fallback: number): number => {
     const value = Number(text);
     if (text === '' || !Number.isFinite(value) || value <= 0) {
@@ -237,13 +239,23 @@ function readEntry(
       case 'start_wait':
         startWait = positiveSeconds('start_wait', value, DEFAULTS.startWait);
         break;
+      case 'tls_verify':
+        if (!['yes', 'no', 'on', 'off'].includes(value)) error(`tls_verify must be yes or no (got "${value}")`);
+        tlsVerify = value === 'yes' || value === 'on';
+        break;
+      case 'tls_ca': {
+        const why = value.startsWith('/') ? host.checkReadable(value) : 'not an absolute path';
+        if (why !== null) error(`tls_ca ${value}: ${why}; it must be a readable PEM file`);
+        else tlsCa = value;
+        break;
+      }
       default:
         error(`unknown option "${name}="; options are ${OPTIONS.map((known) => `${known}=`).join(', ')}`);
     }
   }
   if (errorsBefore.count > 0) return null;
   return {
-    rule: { pentId, line, pname, restartScript, retryCount, grace, retryOverAction, args, user, uid, pidfile, scriptTimeout, startWait },
+    rule: { pentId, line, pname, restartScript, retryCount, grace, retryOverAction, args, user, uid, pidfile, scriptTimeout, startWait, tlsVerify, tlsCa },
     stall: [],
   };
 }

@@ -50,6 +50,10 @@ export interface EntryRule {
   readonly scriptTimeout: number;
   /** Seconds. */
   readonly startWait: number;
+  /** HTTPS probes verify the certificate chain and host name. */
+  readonly tlsVerify: boolean;
+  /** PEM file of the CA(s) to trust when verifying, instead of the system's. */
+  readonly tlsCa: string | null;
   readonly stall: readonly StallRule[];
 }
 
@@ -85,6 +89,8 @@ export interface ParseHost {
   resolveUser(name: string): number | undefined;
   /** null when `path` is an executable regular file, else why not ("no such file", "not executable"). */
   checkExecutable(path: string): string | null;
+  /** null when `path` is a readable regular file, else why not. */
+  checkReadable(path: string): string | null;
 }
 
 export const DEFAULTS = Object.freeze({

@@ -35,13 +35,13 @@ const BLOCKS = { web: '_bi_webserv', ssl: '_bi_webservs', skt: '_bi_socket' } as
  * A pfile watching one fixture server (matched by its script path in args=) with one stall block:
  * interval 1 s, retry-over time 3 s.
  */
-async function setup(kind: 'web' | 'ssl' | 'skt', options: { status?: number; execError?: 0 | 1; actionError?: 0 | 1; action?: string } = {}) {
+async function setup(kind: 'web' | 'ssl' | 'skt', options: { status?: number; execError?: 0 | 1; actionError?: 0 | 1; action?: string; entryOptions?: (dir: string) => string } = {}) {
   box = sandbox();
   const port = await freePort();
   const copy = join(box.dir, 'server.mjs');
   execFileSync('cp', [SERVER, copy]);
   if (kind === 'ssl') {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(box.dir, 'key.pem'), '-out', join(box.dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(box.dir, 'key.pem'), '-out', join(box.dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
   }
   const serverKind = kind === 'web' ? 'http' : kind === 'ssl' ? 'https' : 'tcp';
   const pidfile = join(box.dir, 'server.pid');
@@ -54,7 +54,7 @@ async function setup(kind: 'web' | 'ssl' | 'skt', options: { status?: number; ex
   const pfile = box.file(
     'pfile',
     [
-      `${process.execPath} ${script} 3 600 ${options.action ?? 'continue'} args=${copy} start_wait=10`,
+      `${process.execPath} ${script} 3 600 ${options.action ?? 'continue'} args=${copy} start_wait=10 ${options.entryOptions?.(box.dir) ?? ''}`,
       `${BLOCKS[kind]} {`,
       `    PS_INIT    DLL:${lib}:DIRECT:-:::0`,
       `    PS_EXEC    ${exec}`,
@@ -98,6 +98,19 @@ describe('stall monitoring', () => {
       expect(isGone(pid)).toBe(true);
     });
   }
+
+  it('ssl with tls_verify=yes: a self-signed certificate fails the probe; trusted through tls_ca it passes', async () => {
+    const trusted = await setup('ssl', { entryOptions: (dir) => `tls_verify=yes tls_ca=${join(dir, 'cert.pem')}` });
+    pcheck = new Pcheck(trusted.pfile, box.env);
+    await eventually(async () => ((await stallChk(trusted.pfile, 'ssl')) === 'AVAIL' ? true : undefined), 10_000, 'stall_chk AVAIL with tls_ca');
+    pcheck.kill('SIGKILL');
+    await pcheck.exited;
+    box.cleanup();
+
+    const untrusted = await setup('ssl', { entryOptions: () => 'tls_verify=yes' });
+    pcheck = new Pcheck(untrusted.pfile, box.env);
+    await pcheck.waitFor(new RegExp(`Find Web Server Stall: pid = ${untrusted.pid} : port = ${untrusted.port}$`), 15_000);
+  });
 
   it('skt: a TCP server that stops accepting is a socket stall', async () => {
     const { pfile, port, pid } = await setup('skt');

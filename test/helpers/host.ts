@@ -4,4 +4,5 @@ import type { ParseHost } from '../../src/pfile/types.js';
 export const host: ParseHost = {
   resolveUser: (name) => ({ root: 0, tomcat: 91 })[name],
   checkExecutable: (path) => (path.startsWith('/missing') ? 'no such file' : path.startsWith('/noexec') ? 'not executable' : null),
+  checkReadable: (path) => (path.startsWith('/missing') ? 'no such file' : null),
 };

@@ -16,6 +16,8 @@ export function rule(overrides: Partial<EntryRule> = {}): EntryRule {
     pidfile: null,
     scriptTimeout: DEFAULTS.scriptTimeout,
     startWait: DEFAULTS.startWait,
+    tlsVerify: false,
+    tlsCa: null,
     stall: [],
     ...overrides,
   };

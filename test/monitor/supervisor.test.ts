@@ -9,6 +9,10 @@ import { config, rule } from '../helpers/rules.js';
 function fakeOs() {
   const table = new Map<number, ProcInfo>();
   const scripts: { path: string; env: Record<string, string>; finish: (result: ScriptResult) => void }[] = [];
+  const timers: { at: number; callback: () => void; cancelled: boolean }[] = [];
+  const probes: { kind: string; port: number; answer: (ok: boolean) => void }[] = [];
+  const kills: number[] = [];
+  let killError: string | null = null;
   const fatal: string[] = [];
   let now = 0;
   let wall = Date.UTC(2026, 10, 22, 3, 0, 0);
@@ -32,13 +36,43 @@ function fakeOs() {
     readPidfile: () => null,
     runScript: (path, options) =>
       new Promise((resolve) => scripts.push({ path, env: { ...options.env }, finish: resolve })),
+    probe: (kind, target) =>
+      new Promise((resolve) =>
+        probes.push({ kind, port: target.port, answer: (ok) => resolve(ok ? { ok: true, detail: 'HTTP/1.1 200' } : { ok: false, error: 'timeout' }) }),
+      ),
+    kill: (pid) => {
+      kills.push(pid);
+      return killError;
+    },
+    readCa: () => '',
+    after: (ms, callback) => {
+      const timer = { at: now + ms, callback, cancelled: false };
+      timers.push(timer);
+      return () => (timer.cancelled = true);
+    },
     log: () => log,
     onFatalRetryOver: (action) => fatal.push(action),
     onRetryOver: () => undefined,
   };
+  /** Moves the monotonic clock on, firing due timers in order. */
+  const runFor = (ms: number) => {
+    const end = now + ms;
+    for (;;) {
+      const due = timers.filter((timer) => !timer.cancelled && timer.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (due === undefined) break;
+      due.cancelled = true;
+      now = Math.max(now, due.at);
+      due.callback();
+    }
+    now = end;
+  };
   return {
     deps,
     table,
+    probes,
+    kills,
+    runFor,
+    failKills: (error: string) => (killError = error),
     scripts,
     fatal,
     log,
@@ -139,5 +173,65 @@ describe('supervisor', () => {
     supervisor.setMonitoring(true, 1);
     supervisor.fullCheck();
     expect(os.scripts).toHaveLength(1);
+  });
+
+  it('stall: probes every interval; silent past the retry-over time -> killed and restarted for stall', async () => {
+    const os = fakeOs();
+    os.spawn(100);
+    const stall = { kind: 'web' as const, blockName: '_bi_webserv', line: 2, interval: 10, stopAfterDetect: false, retryOverTime: 30, port: 8080, host: null, timeout: null, path: '/', actionOnKillFail: true };
+    const supervisor = new Supervisor(config([rule({ stall: [stall] })]), os.deps);
+    supervisor.fullCheck();
+    os.runFor(0);
+    os.probes.shift()?.answer(true);
+    await flush();
+    expect(supervisor.views()?.[0]?.stall_chk).toEqual([{ kind: 'web', state: 'AVAIL' }]);
+    for (let second = 10; second <= 40; second += 10) {
+      os.runFor(10_000);
+      os.probes.shift()?.answer(false);
+      await flush();
+    }
+    expect(os.kills).toEqual([100]);
+    expect(os.log.texts()).toEqual(expect.arrayContaining(['Find Web Server Stall: pid = 100 : port = 8080', 'Killed Process: pid= 100', "Try to restart ('/usr/sbin/testd')"]));
+    expect(os.scripts[0]?.env.PS_REASON).toBe('stall');
+    expect(supervisor.views()?.[0]?.stall_chk).toEqual([{ kind: 'web', state: 'DETECT' }]);
+  });
+
+  it('stall: a wall-clock jump of days fakes nothing; only monotonic time counts', async () => {
+    const os = fakeOs();
+    os.spawn(100);
+    const stall = { kind: 'skt' as const, blockName: '_bi_socket', line: 2, interval: 10, stopAfterDetect: false, retryOverTime: 30, port: 22, host: null, timeout: null, path: '/', actionOnKillFail: true };
+    const supervisor = new Supervisor(config([rule({ stall: [stall] })]), os.deps);
+    supervisor.fullCheck();
+    os.runFor(0);
+    os.probes.shift()?.answer(true);
+    await flush();
+    os.jumpWallClock(3 * 86_400_000);
+    os.runFor(10_000);
+    os.probes.shift()?.answer(false);
+    await flush();
+    os.jumpWallClock(-5 * 86_400_000);
+    os.runFor(10_000);
+    os.probes.shift()?.answer(true);
+    await flush();
+    expect(os.kills).toEqual([]);
+    expect(supervisor.views()?.[0]?.stall_chk).toEqual([{ kind: 'skt', state: 'AVAIL' }]);
+  });
+
+  it('stall: a kill that fails ends stall monitoring and, with ACTION error 1, performs retry_over_action', async () => {
+    const os = fakeOs();
+    os.spawn(100);
+    os.failKills('EPERM');
+    const stall = { kind: 'web' as const, blockName: '_bi_webserv', line: 2, interval: 10, stopAfterDetect: false, retryOverTime: 10, port: 80, host: null, timeout: null, path: '/', actionOnKillFail: true };
+    const supervisor = new Supervisor(config([rule({ retryOverAction: 'exit', stall: [stall] })]), os.deps);
+    supervisor.fullCheck();
+    os.runFor(0);
+    os.probes.shift()?.answer(false);
+    await flush();
+    os.runFor(10_000);
+    os.probes.shift()?.answer(false);
+    await flush();
+    expect(os.log.texts()).toContain('Can not killed Process: pid= 100');
+    expect(os.fatal).toEqual(['exit']);
+    expect(supervisor.views()?.[0]?.stall_chk).toEqual([{ kind: 'web', state: 'UNAVAIL' }]);
   });
 });

@@ -64,6 +64,8 @@ describe('process entries', () => {
       pidfile: null,
       scriptTimeout: 300,
       startWait: 30,
+      tlsVerify: false,
+      tlsCa: null,
       stall: [],
     });
   });
@@ -105,7 +107,7 @@ describe('process entries', () => {
       '3: retry_over_action must be continue, shutdown or exit (got "explode")',
       '4: restart_script /missing/script: no such file; it must be an executable file',
       '5: restart_script /noexec/script: not executable; it must be an executable file',
-      '6: unknown option "bogus="; options are args=, user=, pidfile=, script_timeout=, start_wait=',
+      '6: unknown option "bogus="; options are args=, user=, pidfile=, script_timeout=, start_wait=, tls_verify=, tls_ca=',
     ]);
   });
 
@@ -117,6 +119,9 @@ describe('process entries', () => {
     expect(errorsOf('a /s/a start_wait=soon\n')[0]).toMatch(/start_wait must be a number of seconds > 0/);
     expect(errorsOf('a /s/a args=/([/\n')[0]).toMatch(/args=\/\(\[\/ is not a valid regular expression/);
     expect(errorsOf('a /s/a grace=-\n')[0]).toMatch(/unknown option "grace="/);
+    expect(errorsOf('a /s/a tls_verify=maybe\n')[0]).toMatch(/tls_verify must be yes or no/);
+    expect(errorsOf('a /s/a tls_ca=/missing/ca.pem\n')[0]).toMatch(/tls_ca \/missing\/ca.pem: no such file/);
+    expect(only('a /s/a tls_verify=yes tls_ca=/etc/ssl/ca.pem\n').entries[0]).toMatchObject({ tlsVerify: true, tlsCa: '/etc/ssl/ca.pem' });
     expect(errorsOf('usr/sbin/x /s/x\n')[0]).toMatch(/pname must be an absolute path or a bare name/);
     expect(errorsOf('a "/s/a\n')[0]).toMatch(/^1: unterminated double quote/);
   });
