@@ -1,0 +1,91 @@
+// The quick-start demo and the vendor's three sample pfiles, run as a newcomer would run them.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually, padmin, Pcheck, ROOT, sandbox, type Sandbox } from './harness.js';
+
+let box: Sandbox;
+const cleanups: (() => void)[] = [];
+
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+  try {
+    execFileSync('pkill', ['-KILL', '-x', 'pcheck-demo']);
+  } catch {
+    // none left
+  }
+  box.cleanup();
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function demoPid(): number | undefined {
+  try {
+    return Number(execFileSync('pgrep', ['-x', 'pcheck-demo'], { encoding: 'utf8' }).trim().split('\n')[0]) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+describe('the quick-start demo', () => {
+  it('templates/demo/run: pcheck watches the demo server; kill -9 -> Down, Try to restart, Up', async () => {
+    box = sandbox();
+    const port = await freePort();
+    const env = { ...box.env, PCHECK_DEMO_DIR: join(box.dir, 'demo'), PCHECK_DEMO_PORT: String(port), PCHECK_DEMO_LOG: join(box.dir, 'demo.log') };
+    const demo = spawn('sh', [join(ROOT, 'templates/demo/run')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => demo.kill('SIGKILL'));
+    let output = '';
+    demo.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    demo.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const first = await eventually(() => /\('pcheck-demo' ,pid=(\d+)\) Up/.exec(output)?.[1], 15_000, 'the demo Up');
+    process.kill(Number(first), 'SIGKILL');
+    await eventually(() => (new RegExp(`Process \\['pcheck-demo',pid=${first}\\] (Down|Zombie)`).test(output) ? true : undefined), 5000, 'Down');
+    await eventually(() => (output.includes("Try to restart ('pcheck-demo')") ? true : undefined), 5000, 'Try to restart');
+    await eventually(() => ((output.match(/\('pcheck-demo' ,pid=\d+\) Up/g) ?? []).length >= 2 ? true : undefined), 15_000, 'the second Up');
+    const shown = await padmin(join(box.dir, 'demo/pfile'), { ...env, PCHECK_RUN_DIR: join(box.dir, 'demo/run') }, '-c', 'show', 'pent');
+    expect(shown.stdout).toContain('restart_count        = 1');
+  });
+});
+
+describe("the vendor's samples in templates/samples", () => {
+  const cases = [
+    ['pfile_sample1', 'web', ':8080'],
+    ['pfile_sample3', 'ssl', ':433:'],
+    ['pfile_sample2', 'skt', ':8080'],
+  ] as const;
+  for (const [name, kind, portText] of cases) {
+    it(`${name} runs after changing only the port: stall_chk (${kind}) AVAIL`, async () => {
+      box = sandbox();
+      const port = await freePort();
+      const original = readFileSync(join(ROOT, 'templates/samples', name), 'utf8');
+      expect(original.split(portText)).toHaveLength(2);
+      const copy = join(ROOT, 'templates/samples', `.test-${name}-${port}`);
+      writeFileSync(copy, original.replace(portText, portText.replace(/\d+/, String(port))));
+      cleanups.push(() => rmSync(copy, { force: true }));
+      const env: NodeJS.ProcessEnv = { ...box.env, PCHECK_DEMO_PORT: String(port), PCHECK_DEMO_LOG: join(box.dir, 'demo.log') };
+      if (kind === 'ssl') {
+        execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(box.dir, 'key.pem'), '-out', join(box.dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+        env.PCHECK_DEMO_TLS_DIR = box.dir;
+      }
+      const pcheck = new Pcheck(copy, env);
+      cleanups.push(() => pcheck.kill('SIGKILL'));
+      await pcheck.waitFor(/\('pcheck-demo' ,pid=\d+\) Up/, 15_000);
+      await eventually(
+        async () => (new RegExp(`stall_chk \\(${kind}\\) {6}= AVAIL`).test((await padmin(copy, env, '-c', 'show', 'pent')).stdout) ? true : undefined),
+        15_000,
+        `stall_chk (${kind}) AVAIL`,
+      );
+      expect(demoPid()).toBeDefined();
+    });
+  }
+});
