@@ -1,5 +1,6 @@
 // The real pcheck watching real processes: death, zombie, pid reuse, restart scripts, retry over.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, isAlive, padmin, Pcheck, sandbox, sleep, startDetached, type Sandbox } from './harness.js';
 
@@ -150,6 +151,24 @@ describe('restart scripts', () => {
   });
 });
 
+describe('restarts side by side', () => {
+  it("one entry's hanging script does not hold up another entry's restart", async () => {
+    box = sandbox();
+    const stuck = box.fixture('stuck');
+    const quick = box.fixture('quick');
+    const hang = box.script('hang.sh', 'sleep 1000');
+    const restartQuick = box.script('quick.sh', `setsid ${quick} 1000 >/dev/null 2>&1 &`);
+    const pfile = box.file('pfile', `${stuck} ${hang} 1 - - script_timeout=60\n${quick} ${restartQuick} - - - start_wait=5\n`);
+    const victim = startDetached(quick);
+    pcheck = new Pcheck(pfile, box.env);
+    await pcheck.waitFor(new RegExp(`Try to restart \\('${stuck}'\\)`));
+    await pcheck.waitFor(new RegExp(`pid=${victim}\\) Up`));
+    process.kill(victim, 'SIGKILL');
+    await pcheck.waitForCount(new RegExp(`\\('${quick}' ,pid=\\d+\\) Up`), 2, 5000);
+    expect(pcheck.lines.join('\n')).not.toContain('timed out');
+  });
+});
+
 describe('retry over actions', () => {
   it('shutdown: pcheck stops monitoring and exits 0, the monitored process is left alone', async () => {
     const { fixture, pfile } = setup({ script: 'exit 0', entry: '0 600 shutdown' });
@@ -178,7 +197,8 @@ describe('retry over actions', () => {
     const healthy = box.fixture('healthy');
     const none = box.script('none.sh', 'exit 0');
     const restartHealthy = box.script('healthy.sh', `setsid ${healthy} 1000 >/dev/null 2>&1 &`);
-    const pfile = box.file('pfile', `${broken} ${none} 0 - continue\n${healthy} ${restartHealthy} - - - start_wait=5\n`);
+    const dump = join(box.dir, 'state.dump');
+    const pfile = box.file('pfile', `DumpFileName ${dump}\n${broken} ${none} 0 - continue\n${healthy} ${restartHealthy} - - - start_wait=5\n`);
     startDetached(healthy);
     pcheck = new Pcheck(pfile, box.env);
     await pcheck.waitFor(/Retry over/);
@@ -187,6 +207,9 @@ describe('retry over actions', () => {
     const shown = await padmin(pfile, box.env, '-c', 'show', 'pent', '--json');
     const pents = JSON.parse(shown.stdout) as { pent_id: number; proc_sts: string; restart_count: number }[];
     expect(pents.map((pent) => pent.proc_sts)).toEqual(['UNAVAIL', 'AVAIL']);
+    // every retry over writes the state dump
+    const written = JSON.parse(readFileSync(dump, 'utf8')) as { entries: { proc_sts: string }[] };
+    expect(written.entries[0]?.proc_sts).toBe('UNAVAIL');
 
     startDetached(broken);
     const started = await padmin(pfile, box.env, '-c', 'start', '-p', '1');

@@ -152,6 +152,21 @@ describe('padmin', () => {
     expect((await show()).status).toBe(0);
   });
 
+  it('a client that never finishes its request is cut off after 5 s; pcheck answers others meanwhile', async () => {
+    const socketPath = runPaths(pfile, box.env.PCHECK_RUN_DIR).socket;
+    const started = Date.now();
+    const silent = new Promise<string>((resolve) => {
+      const socket = createConnection(socketPath);
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk.toString()));
+      socket.on('close', () => resolve(answer));
+      socket.write('{"v":1,');
+    });
+    expect((await show()).status).toBe(0);
+    expect(await silent).toContain('"code":"E_TIMEOUT"');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(4900);
+  });
+
   it('reload with a bad pfile changes nothing and prints every error; a good one applies', async () => {
     const good = readFileSync(pfile, 'utf8');
     writeFileSync(pfile, `${good}MonitorInterval banana\n/nowhere/x /no/such/script\n`);
