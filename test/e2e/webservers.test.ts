@@ -1,0 +1,157 @@
+// The shipped templates against the real Debian apache2 and nginx, and Tomcat's args= matching.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually, padmin, Pcheck, ROOT, sandbox, type Sandbox } from './harness.js';
+
+let box: Sandbox;
+let pcheck: Pcheck | null = null;
+const cleanups: (() => void)[] = [];
+
+afterEach(async () => {
+  if (pcheck !== null && pcheck.child.exitCode === null) {
+    pcheck.kill('SIGKILL');
+    await pcheck.exited;
+  }
+  pcheck = null;
+  for (const cleanup of cleanups.splice(0)) cleanup();
+  box.cleanup();
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function httpStatus(port: number): Promise<number | undefined> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/`, { method: 'HEAD', signal: AbortSignal.timeout(1000) });
+    return response.status;
+  } catch {
+    return undefined;
+  }
+}
+
+const pkill = (signal: string, name: string) => {
+  try {
+    execFileSync('pkill', [`-${signal}`, '-x', name]);
+  } catch {
+    // no such process
+  }
+};
+
+/** Copies a template directory and makes its stall block fast: interval 1 s, retry-over 3 s. */
+function template(dir: string, pfileName: string, port: number): string {
+  const copy = join(box.dir, dir);
+  cpSync(join(ROOT, 'templates', dir), copy, { recursive: true });
+  const pfile = join(copy, pfileName);
+  const text = readFileSync(pfile, 'utf8');
+  expect(text).toMatch(/:10:0:2:60:80\n/);
+  writeFileSync(pfile, text.replace(':10:0:2:60:80', `:1:0:2:3:${port}`).replace(/^DumpFileName .*$/m, `DumpFileName ${join(box.dir, 'dump')}`));
+  return pfile;
+}
+
+async function show(pfile: string, env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
+  const result = await padmin(pfile, env, '-c', 'show', 'pent', '--json');
+  expect(result.status).toBe(0);
+  return (JSON.parse(result.stdout) as Record<string, unknown>[])[0] ?? {};
+}
+
+/** The kill -9 and the stall scenario, shared by apache2 and nginx. */
+async function killAndStall(name: string, pfile: string, port: number, env: NodeJS.ProcessEnv, parentPid: () => number) {
+  const first = parentPid();
+  pcheck = new Pcheck(pfile, env);
+  await pcheck.waitFor(new RegExp(`pid=${first}\\) Up`), 15_000);
+  await eventually(async () => ((await show(pfile, env)).stall_chk as { state: string }[])[0]?.state === 'AVAIL' || undefined, 10_000, 'stall_chk AVAIL');
+  expect(await show(pfile, env)).toMatchObject({ pid: first, proc_sts: 'AVAIL', restart_count: 0 });
+
+  // kill -9 of the parent: restarted and serving again, and show pent says so
+  process.kill(first, 'SIGKILL');
+  await pcheck.waitFor(new RegExp(`pid=${first}\\] (Down|Zombie)`), 5000);
+  await pcheck.waitForCount(/\) Up$/, 2, 30_000);
+  const second = parentPid();
+  expect(second).not.toBe(first);
+  await eventually(async () => (await httpStatus(port)) === 200 || undefined, 10_000, `${name} serving again`);
+  expect(await show(pfile, env)).toMatchObject({ pid: second, proc_sts: 'AVAIL', restart_count: 1, retry_count: 1 });
+
+  // every process of the server stopped: the probe times out, stall, kill, restart
+  pkill('STOP', name);
+  await pcheck.waitFor(new RegExp(`Find Web Server Stall: pid = ${second} : port = ${port}$`), 20_000);
+  await pcheck.waitFor(new RegExp(`Killed Process: pid= ${second}$`));
+  await eventually(async () => (await show(pfile, env)).restart_count === 2 || undefined, 10_000, 'the stall restart counted');
+  await pcheck.waitForCount(/\) Up$/, 3, 30_000);
+  await eventually(async () => (await httpStatus(port)) === 200 || undefined, 10_000, `${name} serving after the stall`);
+  await eventually(async () => ((await show(pfile, env)).stall_chk as { state: string }[])[0]?.state === 'AVAIL' || undefined, 10_000, 'stall_chk AVAIL again');
+  expect(await show(pfile, env)).toMatchObject({ pid: parentPid(), proc_sts: 'AVAIL', restart_count: 2 });
+}
+
+describe('Debian apache2 with templates/apache/pfile.debian', () => {
+  it('kill -9 of the parent -> restarted and serving; all processes stopped -> stall, killed, restarted', async () => {
+    if (!existsSync('/usr/sbin/apache2ctl')) throw new Error('apache2 is not installed: apt-get install -y apache2 (.ci/run does)');
+    box = sandbox();
+    pkill('KILL', 'apache2');
+    cleanups.push(() => pkill('KILL', 'apache2'));
+    const pfile = template('apache', 'pfile.debian', 80);
+    execFileSync(join(box.dir, 'apache/restart-debian.sh'), { stdio: 'ignore' });
+    const parentPid = () => Number(readFileSync('/var/run/apache2/apache2.pid', 'utf8'));
+    await eventually(async () => (await httpStatus(80)) === 200 || undefined, 10_000, 'apache2 serving');
+    await killAndStall('apache2', pfile, 80, box.env, parentPid);
+  });
+});
+
+describe('Debian nginx with templates/nginx/pfile', () => {
+  it('kill -9 of the master -> restarted and serving; all processes stopped -> stall, killed, restarted', async () => {
+    if (!existsSync('/usr/sbin/nginx')) throw new Error('nginx is not installed: apt-get install -y nginx (.ci/run does)');
+    box = sandbox();
+    pkill('KILL', 'nginx');
+    cleanups.push(() => pkill('KILL', 'nginx'));
+    const port = await freePort();
+    const conf = box.file(
+      'nginx.conf',
+      `pid ${box.dir}/nginx.pid;\nerror_log ${box.dir}/error.log;\nevents {}\nhttp {\n  access_log off;\n  server {\n    listen 127.0.0.1:${port};\n    location / { return 200 "ok\\n"; }\n  }\n}\n`,
+    );
+    const env = { ...box.env, NGINX_CONF: conf };
+    const pfile = template('nginx', 'pfile', port);
+    execFileSync(join(box.dir, 'nginx/restart.sh'), { env, stdio: 'ignore' });
+    const parentPid = () => Number(readFileSync(join(box.dir, 'nginx.pid'), 'utf8'));
+    await eventually(async () => (await httpStatus(port)) === 200 || undefined, 10_000, 'nginx serving');
+    await killAndStall('nginx', pfile, port, env, parentPid);
+  });
+});
+
+describe('Tomcat with templates/tomcat/pfile (a Java-like fixture: Debian tomcat10 does not fit CI)', () => {
+  it('matches java by args=Bootstrap, not another java, and restarts it through CATALINA_HOME/bin/startup.sh', async () => {
+    box = sandbox();
+    const java = box.fixture('java');
+    execFileSync('cp', ['/bin/sh', java]);
+    const home = join(box.dir, 'tomcat-home');
+    execFileSync('mkdir', ['-p', join(home, 'bin')]);
+    const startup = join(home, 'bin/startup.sh');
+    writeFileSync(startup, `#!/bin/sh\nsetsid ${java} -c 'sleep 1000' org.apache.catalina.startup.Bootstrap start >/dev/null 2>&1 </dev/null &\n`, { mode: 0o755 });
+    // another JVM on the host that must not be taken for Tomcat
+    execFileSync('sh', ['-c', `setsid ${java} -c 'sleep 1000' com.example.Other >/dev/null 2>&1 </dev/null &`]);
+    const copy = join(box.dir, 'tomcat');
+    cpSync(join(ROOT, 'templates/tomcat'), copy, { recursive: true });
+    const pfile = join(copy, 'pfile');
+    // the fixture answers no HTTP: keep the entry, drop the stall block
+    writeFileSync(pfile, readFileSync(pfile, 'utf8').replace(/_bi_webserv \{[\s\S]*?\}\n/, '').replace(/^DumpFileName .*$/m, ''));
+    const env = { ...box.env, CATALINA_HOME: home };
+    execFileSync(startup, { env });
+    pcheck = new Pcheck(pfile, env);
+    const up = await pcheck.waitFor(/\('java' ,pid=(\d+)\) Up/, 10_000);
+    const first = Number(/pid=(\d+)/.exec(up)?.[1]);
+    expect(readFileSync(`/proc/${first}/cmdline`, 'utf8')).toContain('org.apache.catalina.startup.Bootstrap');
+    process.kill(first, 'SIGKILL');
+    await pcheck.waitFor(/restart tomcat: reason=(down|zombie)/, 10_000);
+    await pcheck.waitForCount(/\('java' ,pid=\d+\) Up/, 2, 15_000);
+    const second = Number(/pid=(\d+)/.exec(pcheck.lines.filter((line) => /\('java' ,pid=\d+\) Up/.test(line))[1] ?? '')?.[1]);
+    expect(readFileSync(`/proc/${second}/cmdline`, 'utf8')).toContain('org.apache.catalina.startup.Bootstrap');
+  });
+});
