@@ -5,13 +5,15 @@ import { resolve } from 'node:path';
 import { Command, Option, type CommanderError } from 'commander';
 import { runDir } from '../control/paths.js';
 import { EXIT, startDaemon, StartError } from '../daemon/run.js';
+import { syslogSocketPath } from '../log/message-log.js';
 import { loadPfile } from '../pfile/load.js';
 import { formatDiagnostic } from '../pfile/types.js';
 import { request, TransportError } from './client.js';
 
 /** The detached daemon reports on this descriptor: `READY <pid>` or `ERROR <status> <json message>`. */
 const REPORT_FD = 3;
-const SYSLOG_SOCKET = '/dev/log';
+/** As in bin/pcheck.js: a small young generation keeps the daemon's RSS low. */
+const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1'];
 
 interface Options {
   file: string;
@@ -87,7 +89,7 @@ async function detach(pfile: string): Promise<never> {
   const checked = loadPfile(pfile);
   printDiagnostics(checked.errors, checked.warnings);
   if (checked.config === null) process.exit(EXIT.badPfile);
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? '', '--daemon-child', '-f', pfile], {
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, ...process.execArgv, process.argv[1] ?? '', '--daemon-child', '-f', pfile], {
     detached: true,
     cwd: '/',
     stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
@@ -113,9 +115,10 @@ async function detach(pfile: string): Promise<never> {
     process.stderr.write(`pcheck: the daemon started but its control socket does not answer: ${(error as Error).message}\n`);
     process.exit(EXIT.startFailed);
   }
-  if (!existsSync(SYSLOG_SOCKET) && checked.config.logFile === null) {
+  const syslogSocket = syslogSocketPath();
+  if (!existsSync(syslogSocket) && checked.config.logFile === null) {
     process.stderr.write(
-      `pcheck: warning: no syslog socket at ${SYSLOG_SOCKET} and no LogFile in the pfile: a detached pcheck's messages go nowhere; set LogFile or run with -F\n`,
+      `pcheck: warning: no syslog socket at ${syslogSocket} and no LogFile in the pfile: a detached pcheck's messages go nowhere; set LogFile or run with -F\n`,
     );
   }
   child.unref();
