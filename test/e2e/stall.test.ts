@@ -1,10 +1,10 @@
 // Stall monitoring with the real binaries against real HTTP, HTTPS and TCP servers.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, isGone, letOthersRunTheProject, padmin, Pcheck, ROOT, sandbox, type Sandbox } from './harness.js';
+import { eventually, isGone, letOthersRunTheProject, padmin, Pcheck, ROOT, sandbox, startDetached, type Sandbox } from './harness.js';
 
 const SERVER = resolve(ROOT, 'test/fixtures/server.mjs');
 let box: Sandbox;
@@ -47,7 +47,7 @@ async function setup(kind: 'web' | 'ssl' | 'skt', options: { status?: number; ex
   const pidfile = join(box.dir, 'server.pid');
   const script = box.script(
     'restart.sh',
-    `SERVER_PIDFILE=${pidfile} setsid ${process.execPath} ${copy} ${serverKind} ${port} ${options.status ?? 200} ${box.dir} >/dev/null 2>&1 </dev/null &`,
+    `echo "restart reason=$PS_REASON"\nSERVER_PIDFILE=${pidfile} setsid ${process.execPath} ${copy} ${serverKind} ${port} ${options.status ?? 200} ${box.dir} >/dev/null 2>&1 </dev/null &`,
   );
   const lib = `/opt/HA/PSWE/lib/lib${BLOCKS[kind]}.so`;
   const exec = kind === 'ssl' ? `DLL:${lib}:DIRECT:-:1:${options.execError ?? 0}:5:3:${port}:localhost:1:/` : `DLL:${lib}:DIRECT:-:1:${options.execError ?? 0}:2:3:${port}`;
@@ -93,6 +93,7 @@ describe('stall monitoring', () => {
       await pcheck.waitFor(new RegExp(`Find Web Server Stall: pid = ${pid} : port = ${port}$`), 15_000);
       await pcheck.waitFor(new RegExp(`Killed Process: pid= ${pid}$`));
       await pcheck.waitFor(/Try to restart/);
+      await pcheck.waitFor(/restart reason=stall/);
       await pcheck.waitForCount(/\) Up$/, 2, 15_000);
       await eventually(async () => ((await stallChk(pfile, kind)) === 'AVAIL' ? true : undefined), 10_000, 'stall_chk AVAIL again');
       expect(isGone(pid)).toBe(true);
@@ -120,6 +121,33 @@ describe('stall monitoring', () => {
     await pcheck.waitFor(new RegExp(`Find Socket Service Stall: pid = ${pid} : port = ${port}$`), 15_000);
     await pcheck.waitFor(new RegExp(`Killed Process: pid= ${pid}$`));
     await pcheck.waitForCount(/\) Up$/, 2, 15_000);
+  });
+
+  it('a probe that hangs does not delay the death checks', async () => {
+    box = sandbox();
+    // a server that accepts and never answers: each HTTP probe hangs until its 5 s timeout
+    const silent = createServer((socket) => socket.on('error', () => undefined));
+    const silentPort = await new Promise<number>((resolvePort) => silent.listen(0, '127.0.0.1', () => resolvePort((silent.address() as { port: number }).port)));
+    const fixture = box.fixture('hung');
+    const script = box.script('restart.sh', `setsid ${fixture} 1000 >/dev/null 2>&1 &`);
+    const pfile = box.file(
+      'pfile',
+      `${fixture} ${script} - - - start_wait=5\n_bi_webservs {\n PS_EXEC DLL:/x.so:DIRECT:-:10:0:4:60:${silentPort}:127.0.0.1:5\n}\n`,
+    );
+    const victim = box.fixture('victim');
+    startDetached(fixture);
+    const first = startDetached(victim);
+    writeFileSync(pfile, `${readFileSync(pfile, 'utf8')}${victim} ${script}\n`);
+    pcheck = new Pcheck(pfile, box.env);
+    try {
+      await pcheck.waitFor(new RegExp(`pid=${first}\\) Up`));
+      await new Promise((wait) => setTimeout(wait, 300));
+      process.kill(first, 'SIGKILL');
+      // noticed while the probe is still waiting for its 5 s timeout
+      await pcheck.waitFor(new RegExp(`pid=${first}\\] Down`), 2000);
+    } finally {
+      silent.close();
+    }
   });
 
   it('a server answering 500 is alive, not stalled', async () => {
