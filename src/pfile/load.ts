@@ -25,27 +25,21 @@ export function systemHost(passwdPath = '/etc/passwd'): ParseHost {
       if (users === null) users = readPasswd(passwdPath);
       return users.get(name);
     },
-    checkExecutable(path) {
-      try {
-        if (!statSync(path).isFile()) return 'not a regular file';
-        accessSync(path, constants.X_OK);
-        return null;
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'not executable' : (code ?? (error as Error).message);
-      }
-    },
-    checkReadable(path) {
-      try {
-        if (!statSync(path).isFile()) return 'not a regular file';
-        accessSync(path, constants.R_OK);
-        return null;
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'not readable' : (code ?? (error as Error).message);
-      }
-    },
+    checkExecutable: (path) => checkFile(path, constants.X_OK, 'not executable'),
+    checkReadable: (path) => checkFile(path, constants.R_OK, 'not readable'),
   };
+}
+
+// null when `path` is a regular file this process may use in `mode`, else why not.
+function checkFile(path: string, mode: number, denied: string): string | null {
+  try {
+    if (!statSync(path).isFile()) return 'not a regular file';
+    accessSync(path, mode);
+    return null;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? denied : (code ?? (error as Error).message);
+  }
 }
 
 function readPasswd(path: string): Map<string, number> {

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -183,6 +184,17 @@ export function run(command: string, args: string[], env: NodeJS.ProcessEnv, tim
 
 export function padmin(pfile: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<CommandResult> {
   return run(process.execPath, [PADMIN, '-f', pfile, ...args], env);
+}
+
+/** A TCP port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -4,7 +4,7 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'no
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, isGone, letOthersRunTheProject, padmin, Pcheck, ROOT, sandbox, startDetached, type Sandbox } from './harness.js';
+import { eventually, freePort, isGone, letOthersRunTheProject, padmin, Pcheck, ROOT, sandbox, startDetached, type Sandbox } from './harness.js';
 
 const SERVER = resolve(ROOT, 'test/fixtures/server.mjs');
 let box: Sandbox;
@@ -19,15 +19,6 @@ afterEach(async () => {
   box.cleanup();
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 const BLOCKS = { web: '_bi_webserv', ssl: '_bi_webservs', skt: '_bi_socket' } as const;
 

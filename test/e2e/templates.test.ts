@@ -1,10 +1,9 @@
 // The quick-start demo and the vendor's three sample pfiles, run as a newcomer would run them.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, padmin, Pcheck, ROOT, sandbox, type Sandbox } from './harness.js';
+import { eventually, freePort, padmin, Pcheck, ROOT, sandbox, type Sandbox } from './harness.js';
 
 let box: Sandbox;
 const cleanups: (() => void)[] = [];
@@ -19,15 +18,6 @@ afterEach(() => {
   box.cleanup();
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 function demoPid(): number | undefined {
   try {

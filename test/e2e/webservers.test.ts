@@ -1,10 +1,9 @@
 // The shipped templates against the real Debian apache2 and nginx, and Tomcat's args= matching.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, padmin, Pcheck, ROOT, sandbox, type Sandbox } from './harness.js';
+import { eventually, freePort, padmin, Pcheck, ROOT, sandbox, type Sandbox } from './harness.js';
 
 let box: Sandbox;
 let pcheck: Pcheck | null = null;
@@ -20,15 +19,6 @@ afterEach(async () => {
   box.cleanup();
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 async function httpStatus(port: number): Promise<number | undefined> {
   try {
