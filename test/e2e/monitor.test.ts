@@ -108,6 +108,37 @@ describe('death detection and restart', () => {
   });
 });
 
+describe('discovery', () => {
+  it('pidfile= follows the process the file names, not an older one with the same name', async () => {
+    box = sandbox();
+    const fixture = box.fixture('twin');
+    const older = startDetached(fixture);
+    await sleep(50);
+    const named = startDetached(fixture);
+    const pidfile = box.file('twin.pid', `${named}\n`);
+    const script = box.script('restart.sh', 'exit 0');
+    const pfile = box.file('pfile', `${fixture} ${script} - - - pidfile=${pidfile}\n${fixture} ${script}\n`);
+    pcheck = new Pcheck(pfile, box.env);
+    await pcheck.waitForCount(/\) Up$/, 2);
+    const pents = JSON.parse((await padmin(pfile, box.env, '-c', 'show', 'pent', '--json')).stdout) as { pid: number }[];
+    expect(pents.map((pent) => pent.pid)).toEqual([named, older]);
+  });
+
+  it("user= follows only that user's process; args= only a matching command line", async () => {
+    if (process.getuid?.() !== 0) throw new Error('this test needs root to start a process as nobody');
+    box = sandbox();
+    const fixture = box.fixture('multi');
+    const asRoot = startDetached(fixture, ['1000']);
+    const asNobody = startDetached('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', fixture, '2000']);
+    const script = box.script('restart.sh', 'exit 0');
+    const pfile = box.file('pfile', `${fixture} ${script} - - - user=nobody\n${fixture} ${script} - - - "args=/ 1000$/"\n`);
+    pcheck = new Pcheck(pfile, box.env);
+    await pcheck.waitForCount(/\) Up$/, 2);
+    const pents = JSON.parse((await padmin(pfile, box.env, '-c', 'show', 'pent', '--json')).stdout) as { pid: number }[];
+    expect(pents.map((pent) => pent.pid)).toEqual([asNobody, asRoot]);
+  });
+});
+
 describe('restart scripts', () => {
   it('a failing script is reported and retried until retry over', async () => {
     const { fixture, pfile } = setup({ script: 'echo broken >&2\nexit 7', entry: '2 600 continue start_wait=1' });
