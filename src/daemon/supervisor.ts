@@ -91,10 +91,6 @@ export class Supervisor {
     this.runtimes = config.entries.map((rule) => this.newRuntime(rule));
   }
 
-  get entries(): readonly EntryState[] {
-    return this.runtimes.map((runtime) => runtime.state);
-  }
-
   /** Between full checks: one read of each known process's stat, and discovery for entries that wait. */
   livenessTick(): void {
     for (const runtime of this.runtimes) {
