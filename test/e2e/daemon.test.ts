@@ -106,16 +106,16 @@ describe('signals', () => {
     expect(daemon.lines.join('\n')).toMatch(/pcheck stop\. .* reason=SIGTERM status=0/);
   });
 
-  it('the structured log carries message ids and fields', async () => {
+  it('SIGINT shuts down too; the structured log carries message ids and fields', async () => {
     const { pfile, fixture, logFile } = setup();
     const daemon = new Pcheck(pfile, box.env);
     daemons.push(daemon.pid);
     await daemon.waitFor(/\) Up$/);
-    daemon.kill('SIGTERM');
-    await daemon.exited;
+    daemon.kill('SIGINT');
+    expect(await daemon.exited).toBe(0);
     const entries = readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(entries.find((entry) => entry.msgId === 'PC101')).toMatchObject({ name: fixture, msg: expect.stringContaining(') Up') });
-    expect(entries.at(-1)).toMatchObject({ msgId: 'PC002', reason: 'SIGTERM', status: 0 });
+    expect(entries.at(-1)).toMatchObject({ msgId: 'PC002', reason: 'SIGINT', status: 0 });
   });
 });
 
