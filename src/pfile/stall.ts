@@ -55,7 +55,7 @@ export function readPsValue(kind: StallKind, which: PsLine, value: PsValue, repo
       report(
         value.line,
         'warning',
-        `${which} "${value.value}" does not read as type:file:call:timeout:interval:error:argc[:argv...]; read as argc=${after}, error=${parts[index - 1] || '-'}${index >= 2 ? `, interval=${parts[index - 2] || '-'}` : ''}`,
+        `${which} "${value.value}" does not read as type:file:call:timeout:interval:error:argc[:argv...]; read as argc=${after}, error=${parts[index - 1] || '-'}${index >= 6 ? `, interval=${parts[index - 2] || '-'}` : ''}`,
       );
       return {
         type: parts[0] ?? '',
