@@ -54,8 +54,8 @@ function checkOnly(pfile: string): never {
 
 async function runForeground(pfile: string): Promise<never> {
   try {
+    // the pfile's warnings reach stderr through the message log, as PC005
     const daemon = await startDaemon({ pfile, foreground: true, runDir: runDir() });
-    printDiagnostics([], daemon.info.warnings);
     process.exit(await daemon.done);
   } catch (error) {
     return exitWith(error);

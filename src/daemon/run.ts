@@ -3,7 +3,7 @@ import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fail, ok, type Request, type Response } from '../control/protocol.js';
-import { runPaths } from '../control/paths.js';
+import { runPaths, type RunPaths } from '../control/paths.js';
 import { createMessageLog } from '../log/message-log.js';
 import type { MessageLog } from '../log/types.js';
 import { loadPfile } from '../pfile/load.js';
@@ -35,15 +35,7 @@ export interface DaemonOptions {
   readonly runDir: string;
 }
 
-export interface StartInfo {
-  readonly pid: number;
-  readonly socket: string;
-  readonly entries: number;
-  readonly warnings: readonly Diagnostic[];
-}
-
 export interface RunningDaemon {
-  readonly info: StartInfo;
   /** Resolves with pcheck's exit status once it has shut down. */
   readonly done: Promise<number>;
 }
@@ -54,7 +46,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   if (loaded.config === null) {
     throw new StartError([...loaded.errors, ...loaded.warnings].map(formatDiagnostic).join('\n'), EXIT.badPfile);
   }
-  let paths;
+  let paths: RunPaths;
   try {
     paths = runPaths(options.pfile, options.runDir);
   } catch (error) {
@@ -75,10 +67,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     throw new StartError(`cannot open the control socket ${paths.socket}: ${(error as Error).message}`, EXIT.startFailed);
   }
   daemon.begin(loaded.warnings);
-  return {
-    info: { pid: process.pid, socket: paths.socket, entries: loaded.config.entries.length, warnings: loaded.warnings },
-    done: daemon.done,
-  };
+  return { done: daemon.done };
 }
 
 class Daemon {
