@@ -69,14 +69,22 @@ export function sandbox(): Sandbox {
   };
 }
 
-/** Pids of processes whose executable or argv[0] lies under `dir`. */
+/**
+ * Pids of every process this sandbox started: an argument under `dir` (fixtures, servers, scripts),
+ * or the sandbox's PCHECK_RUN_DIR in the environment (children of restart scripts, such as `sleep`).
+ */
 export function pidsUnder(dir: string): number[] {
   const pids: number[] = [];
+  const marker = `PCHECK_RUN_DIR=${join(dir, 'run')}`;
   for (const name of readdirSafe('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     try {
-      const argv0 = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0')[0] ?? '';
-      if (argv0.startsWith(dir)) pids.push(Number(name));
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (argv.some((arg) => arg.startsWith(dir))) {
+        pids.push(Number(name));
+        continue;
+      }
+      if (readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').includes(marker)) pids.push(Number(name));
     } catch {
       // gone
     }

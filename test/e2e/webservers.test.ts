@@ -126,7 +126,7 @@ describe('Tomcat with templates/tomcat/pfile (a Java-like fixture: Debian tomcat
     const startup = join(home, 'bin/startup.sh');
     writeFileSync(startup, `#!/bin/sh\nsetsid ${java} -c 'sleep 1000' org.apache.catalina.startup.Bootstrap start >/dev/null 2>&1 </dev/null &\n`, { mode: 0o755 });
     // another JVM on the host that must not be taken for Tomcat
-    execFileSync('sh', ['-c', `setsid ${java} -c 'sleep 1000' com.example.Other >/dev/null 2>&1 </dev/null &`]);
+    execFileSync('sh', ['-c', `setsid ${java} -c 'sleep 1000' com.example.Other >/dev/null 2>&1 </dev/null &`], { env: box.env });
     const copy = join(box.dir, 'tomcat');
     cpSync(join(ROOT, 'templates/tomcat'), copy, { recursive: true });
     const pfile = join(copy, 'pfile');
