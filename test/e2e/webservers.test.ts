@@ -1,6 +1,6 @@
-// The shipped templates against the real Debian apache2 and nginx, and Tomcat's args= matching.
+// The shipped templates against the real Debian apache2, nginx and tomcat10.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, freePort, padmin, Pcheck, ROOT, sandbox, type Sandbox } from './harness.js';
@@ -37,14 +37,20 @@ const pkill = (signal: string, name: string) => {
   }
 };
 
-/** Copies a template directory and makes its stall block fast: interval 1 s, retry-over 3 s. */
-function template(dir: string, pfileName: string, port: number): string {
+/**
+ * Copies a template directory and makes its stall block fast: interval 1 s, retry-over
+ * `retryOver` s (3 by default), on `port`. `shipped` is the template's own timing, checked.
+ */
+function template(dir: string, pfileName: string, port: number, shipped = ':10:0:2:60:80', retryOver = 3): string {
   const copy = join(box.dir, dir);
   cpSync(join(ROOT, 'templates', dir), copy, { recursive: true });
   const pfile = join(copy, pfileName);
   const text = readFileSync(pfile, 'utf8');
-  expect(text).toMatch(/:10:0:2:60:80\n/);
-  writeFileSync(pfile, text.replace(':10:0:2:60:80', `:1:0:2:3:${port}`).replace(/^DumpFileName .*$/m, `DumpFileName ${join(box.dir, 'dump')}`));
+  expect(text).toContain(`${shipped}\n`);
+  writeFileSync(
+    pfile,
+    text.replace(shipped, `:1:0:2:${retryOver}:${port}`).replace(/^DumpFileName .*$/m, `DumpFileName ${join(box.dir, 'dump')}`),
+  );
   return pfile;
 }
 
@@ -54,8 +60,18 @@ async function show(pfile: string, env: NodeJS.ProcessEnv): Promise<Record<strin
   return (JSON.parse(result.stdout) as Record<string, unknown>[])[0] ?? {};
 }
 
-/** The kill -9 and the stall scenario, shared by apache2 and nginx. */
-async function killAndStall(name: string, pfile: string, port: number, env: NodeJS.ProcessEnv, parentPid: () => number) {
+/**
+ * The kill -9 and the stall scenario, shared by apache2, nginx and Tomcat. `stopAll` SIGSTOPs
+ * every process of the server (default: every process named `name`).
+ */
+async function killAndStall(
+  name: string,
+  pfile: string,
+  port: number,
+  env: NodeJS.ProcessEnv,
+  parentPid: () => number,
+  stopAll: () => void = () => pkill('STOP', name),
+) {
   const first = parentPid();
   pcheck = new Pcheck(pfile, env);
   await pcheck.waitFor(new RegExp(`pid=${first}\\) Up`), 15_000);
@@ -72,8 +88,8 @@ async function killAndStall(name: string, pfile: string, port: number, env: Node
   expect(await show(pfile, env)).toMatchObject({ pid: second, proc_sts: 'AVAIL', restart_count: 1, retry_count: 1 });
 
   // every process of the server stopped: the probe times out, stall, kill, restart
-  pkill('STOP', name);
-  await pcheck.waitFor(new RegExp(`Find Web Server Stall: pid = ${second} : port = ${port}$`), 20_000);
+  stopAll();
+  await pcheck.waitFor(new RegExp(`Find Web Server Stall: pid = ${second} : port = ${port}$`), 30_000);
   await pcheck.waitFor(new RegExp(`Killed Process: pid= ${second}$`));
   await eventually(async () => (await show(pfile, env)).restart_count === 2 || undefined, 10_000, 'the stall restart counted');
   await pcheck.waitForCount(/\) Up$/, 3, 30_000);
@@ -116,7 +132,41 @@ describe('Debian nginx with templates/nginx/pfile', () => {
   });
 });
 
-describe('Tomcat with templates/tomcat/pfile (a Java-like fixture: Debian tomcat10 does not fit CI)', () => {
+describe('Debian tomcat10 with templates/tomcat/pfile', () => {
+  it('matches the JVM by args=Bootstrap, not another java; kill -9 -> restarted and serving; SIGSTOP -> stall, killed, restarted', async () => {
+    const home = '/usr/share/tomcat10';
+    if (!existsSync(join(home, 'bin/startup.sh'))) throw new Error('tomcat10 is not installed: apt-get install -y tomcat10 (.ci/run does)');
+    box = sandbox();
+    const port = await freePort();
+    // a CATALINA_BASE of the test's own: Debian's configuration, our port, no shutdown port
+    const base = join(box.dir, 'catalina-base');
+    for (const sub of ['logs', 'temp', 'work', 'webapps']) execFileSync('mkdir', ['-p', join(base, sub)]);
+    cpSync('/etc/tomcat10', join(base, 'conf'), { recursive: true });
+    cpSync('/var/lib/tomcat10/webapps/ROOT', join(base, 'webapps/ROOT'), { recursive: true });
+    const serverXml = join(base, 'conf/server.xml');
+    writeFileSync(serverXml, readFileSync(serverXml, 'utf8').replace('port="8080"', `port="${port}"`).replace('port="8005"', 'port="-1"'));
+    // another JVM on the host that must not be taken for Tomcat
+    const java = box.fixture('java');
+    execFileSync('cp', ['/bin/sh', java]);
+    execFileSync('sh', ['-c', `setsid ${java} -c 'sleep 1000' com.example.Other >/dev/null 2>&1 </dev/null &`], { env: box.env });
+    // the JVM answers HEAD only once Tomcat has started: give the stall check 10 s of silence
+    const pfile = template('tomcat', 'pfile', port, ':30:0:2:300:8080', 10);
+    // Tomcat runs as Debian's tomcat user, as in production; the restart script starts it with su
+    execFileSync('chmod', ['755', box.dir]);
+    execFileSync('chown', ['-R', 'tomcat:tomcat', base]);
+    const env = { ...box.env, CATALINA_HOME: home, CATALINA_BASE: base, TOMCAT_USER: 'tomcat' };
+    execFileSync('su', ['-s', '/bin/sh', '-c', join(home, 'bin/startup.sh'), 'tomcat'], { env, stdio: 'ignore' });
+    const parentPid = () => Number(execFileSync('pgrep', ['-f', `catalina.base=${base} `], { encoding: 'utf8' }).trim());
+    await eventually(async () => (await httpStatus(port)) === 200 || undefined, 30_000, 'Tomcat serving');
+    expect(readFileSync(`/proc/${parentPid()}/cmdline`, 'utf8')).toContain('org.apache.catalina.startup.Bootstrap');
+    const tomcatUid = Number(execFileSync('id', ['-u', 'tomcat'], { encoding: 'utf8' }));
+    expect(statSync(`/proc/${parentPid()}`).uid).toBe(tomcatUid);
+    await killAndStall('java', pfile, port, env, parentPid, () => process.kill(parentPid(), 'SIGSTOP'));
+    expect(statSync(`/proc/${parentPid()}`).uid).toBe(tomcatUid);
+  });
+});
+
+describe('Tomcat with templates/tomcat/pfile and a Java-like fixture (no JVM needed)', () => {
   it('matches java by args=Bootstrap, not another java, and restarts it through CATALINA_HOME/bin/startup.sh', async () => {
     box = sandbox();
     const java = box.fixture('java');
