@@ -1,5 +1,5 @@
 // Shared helpers of the benchmarks: real sleeping processes, /proc readings, percentiles, the report.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,13 +28,12 @@ export async function startSleepers(count, offset = 0) {
   return pids;
 }
 
-/** SIGKILLs every process whose argv[0] starts with pcheck-bench-. */
+/**
+ * SIGKILLs every process whose argv[0] starts with pcheck-bench-, and returns once pkill has:
+ * the next scenario starts sleepers of the same names, which a late pkill would take.
+ */
 export function killSleepers() {
-  try {
-    spawn('pkill', ['-KILL', '-f', '^pcheck-bench-'], { stdio: 'ignore' });
-  } catch {
-    // none
-  }
+  spawnSync('pkill', ['-KILL', '-f', '^pcheck-bench-'], { stdio: 'ignore' });
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
