@@ -44,6 +44,9 @@ export async function main(argv: string[]): Promise<never> {
   if (options.pent !== undefined) {
     pent = Number(options.pent);
     if (!/^\d+$/.test(options.pent) || pent < 1) return usage(`-p takes a pent_id, a whole number >= 1 (got "${options.pent}")`);
+    if (command === 'reload' || command === 'shutdown') {
+      return usage(`${command} takes no -p: it ${command === 'reload' ? 're-reads the whole pfile' : 'ends the whole pcheck'}`);
+    }
   }
   const pfile = resolve(options.file);
   try {

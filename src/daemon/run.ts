@@ -112,7 +112,7 @@ class Daemon {
         return () => clearTimeout(timer);
       },
       log: () => this.log,
-      onRetryOver: () => this.writeDump(),
+      onRetryOver: () => this.writeDump(false),
       onFatalRetryOver: (action) =>
         void this.shutdown(action === 'exit' ? EXIT.retryOverExit : EXIT.ok, `retry over (${action})`),
     });
@@ -134,7 +134,7 @@ class Daemon {
     this.onSignal('SIGTERM', () => void this.shutdown(EXIT.ok, 'SIGTERM'));
     this.onSignal('SIGINT', () => void this.shutdown(EXIT.ok, 'SIGINT'));
     this.onSignal('SIGHUP', () => void this.reload());
-    this.onSignal('SIGUSR1', () => this.writeDump());
+    this.onSignal('SIGUSR1', () => this.writeDump(true));
     this.supervisor.fullCheck();
     this.schedule(config);
   }
@@ -214,11 +214,14 @@ class Daemon {
     return ok({ ...counts, warnings: loaded.warnings.map(formatDiagnostic) });
   }
 
-  /** Writes the state of every entry to DumpFileName, atomically (temp file, then rename). */
-  private writeDump(): void {
+  /**
+   * Writes the state of every entry to DumpFileName, atomically (temp file, then rename). Without
+   * DumpFileName a retry over writes nothing, silently; SIGUSR1 (`asked`) says why nothing came.
+   */
+  private writeDump(asked: boolean): void {
     const file = this.supervisor.currentConfig.dumpFileName;
     if (file === null) {
-      this.log.emit('dumpFailed', { file: '-', error: 'DumpFileName is not set in the pfile' });
+      if (asked) this.log.emit('dumpNotSet', { pfile: this.options.pfile });
       return;
     }
     const temporary = `${file}.${process.pid}.tmp`;

@@ -71,6 +71,7 @@ export const MSG = Object.freeze({
   pfileDiagnostic: def<{ diagnostic: string }>('PC005', 'warning', (f) => f.diagnostic),
   dumpWritten: def<{ file: string }>('PC006', 'info', (f) => `State dump written. file='${f.file}'`),
   dumpFailed: def<{ file: string; error: string }>('PC007', 'err', (f) => `State dump failed. file='${f.file}' ${f.error}`),
+  dumpNotSet: def<PfileFields>('PC010', 'notice', (f) => `State dump not written: DumpFileName is not set. pfile='${f.pfile}'`),
   controlError: def<{ error: string }>('PC008', 'warning', (f) => `Control request rejected: ${f.error}`),
   internalError: def<{ error: string }>('PC009', 'err', (f) => `Internal error: ${f.error}`),
 

@@ -106,6 +106,16 @@ describe('signals', () => {
     expect(daemon.lines.join('\n')).toMatch(/pcheck stop\. .* reason=SIGTERM status=0/);
   });
 
+  it('SIGUSR1 without DumpFileName says why no dump came, and pcheck goes on', async () => {
+    const { pfile } = setup();
+    const daemon = new Pcheck(pfile, box.env);
+    daemons.push(daemon.pid);
+    await daemon.waitFor(/\) Up$/);
+    daemon.kill('SIGUSR1');
+    await daemon.waitFor(new RegExp(`State dump not written: DumpFileName is not set\\. pfile='${pfile}'$`));
+    expect((await padmin(pfile, box.env, '-c', 'show', 'pent')).status).toBe(0);
+  });
+
   it('SIGINT shuts down too; the structured log carries message ids and fields', async () => {
     const { pfile, fixture, logFile } = setup();
     const daemon = new Pcheck(pfile, box.env);

@@ -99,11 +99,17 @@ describe('padmin', () => {
     expect(result.stderr).toContain('no entry with pent_id 9');
   });
 
-  it('usage errors exit 2: unknown command, bad -p, unreadable pfile', async () => {
+  it('usage errors exit 2: unknown command, bad -p, -p where it does not apply, unreadable pfile', async () => {
     const unknown = await padmin(pfile, box.env, '-c', 'explode');
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('unknown command "explode"');
     expect((await show('-p', 'x')).status).toBe(2);
+    for (const command of ['reload', 'shutdown']) {
+      const misplaced = await padmin(pfile, box.env, '-c', command, '-p', '1');
+      expect(misplaced.status).toBe(2);
+      expect(misplaced.stderr).toContain(`${command} takes no -p`);
+    }
+    expect(pcheck.child.exitCode).toBeNull();
     const missing = await padmin(join(box.dir, 'missing'), box.env, '-c', 'show', 'pent');
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('cannot read pfile');
