@@ -26,7 +26,9 @@ export function lex(text: string, file: string): LexResult {
     for (;;) {
       const trimmed = joined.trimEnd();
       const next = physical[index + 1];
-      if (trimmed.endsWith('\\') && !trimmed.endsWith('\\\\') && next !== undefined) {
+      // a `\` at the end of a comment is part of the comment: the line ends there (a comment
+      // wrapped after `:`, as in the vendor's sample 3, is still joined below, with its warning)
+      if (trimmed.endsWith('\\') && !trimmed.endsWith('\\\\') && next !== undefined && !inComment(trimmed)) {
         joined = `${trimmed.slice(0, -1)} ${next}`;
         index += 1;
         continue;
@@ -52,6 +54,18 @@ export function lex(text: string, file: string): LexResult {
     if (split.length > 0) lines.push({ line: start, fields: split });
   }
   return { lines, diagnostics };
+}
+
+/** Whether `text` ends inside a comment: a `#` outside double quotes. */
+function inComment(text: string): boolean {
+  let quoted = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text.charAt(i);
+    if (quoted && char === '\\') i += 1;
+    else if (char === '"') quoted = !quoted;
+    else if (char === '#' && !quoted) return true;
+  }
+  return false;
 }
 
 /** Fields of one logical line, or why it cannot be read. */

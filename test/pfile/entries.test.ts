@@ -99,6 +99,15 @@ describe('process entries', () => {
     expect(entries[1]).toMatchObject({ line: 4, args: { kind: 'text', text: '-Dname="my app" # not a comment' } });
   });
 
+  it('a comment that ends in \\ does not swallow the next line', () => {
+    const entries = only('# Windows paths end in C:\\\nhttpd /s/h\njava /s/j # then \\\nnginx /s/n\n').entries;
+    expect(entries.map((entry) => [entry.pname, entry.line])).toEqual([
+      ['httpd', 2],
+      ['java', 3],
+      ['nginx', 4],
+    ]);
+  });
+
   it('every error of every line is reported at once', () => {
     const errors = errorsOf('a /s/a x\nb relative\nc /s/c 1 2 explode\nd /missing/script\ne /noexec/script\nf /s/f bogus=1\n');
     expect(errors).toEqual([
