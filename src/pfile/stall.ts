@@ -109,12 +109,13 @@ export function buildStallRule(
   if (lines.PS_EXEC === undefined) fail(blockLine, `${blockName} has no PS_EXEC line; add one with the interval, the retry-over time and the port`);
   if (exec === undefined) return null;
 
-  const number = (text: string | undefined, what: string, fallback: number, min: number): number => {
+  // seconds: any number above 0 (null when the field is wrong, so no second error follows from it)
+  const seconds = (text: string | undefined, what: string, fallback: number): number | null => {
     if (isDefault(text)) return fallback;
     const value = Number(text);
-    if (!Number.isFinite(value) || value < min) {
-      fail(execLine, `${what} must be a number >= ${min} (got "${text}"); write a number or - for the default ${fallback}`);
-      return fallback;
+    if (!Number.isFinite(value) || value <= 0) {
+      fail(execLine, `${what} must be a number of seconds above 0 (got "${text}"); write a number or - for the default ${fallback}`);
+      return null;
     }
     return value;
   };
@@ -125,11 +126,13 @@ export function buildStallRule(
     return false;
   };
 
-  const interval = number(exec.interval, 'PS_EXEC interval', DEFAULTS.stallInterval, 1);
-  if (interval < 10) report(execLine, 'warning', `PS_EXEC interval ${interval} s is below the 10 s the vendor asks for; accepted`);
+  const interval = seconds(exec.interval, 'PS_EXEC interval', DEFAULTS.stallInterval);
+  if (interval !== null && interval < 10) report(execLine, 'warning', `PS_EXEC interval ${interval} s is below the 10 s the vendor asks for; accepted`);
   const stopAfterDetect = flag(exec.error, 'PS_EXEC error', execLine);
-  const retryOverTime = number(exec.argv[0], 'PS_EXEC retry-over time (argv[0])', DEFAULTS.stallRetryOverTime, 1);
-  if (retryOverTime < interval) fail(execLine, `PS_EXEC retry-over time ${retryOverTime} s is shorter than the interval ${interval} s; make it at least the interval`);
+  const retryOverTime = seconds(exec.argv[0], 'PS_EXEC retry-over time (argv[0])', DEFAULTS.stallRetryOverTime);
+  if (interval !== null && retryOverTime !== null && retryOverTime < interval) {
+    fail(execLine, `PS_EXEC retry-over time ${retryOverTime} s is shorter than the interval ${interval} s; make it at least the interval`);
+  }
   const portText = exec.argv[1];
   const port = Number(portText);
   if (isDefault(portText) || !Number.isInteger(port) || port < 1 || port > 65535) {
@@ -139,14 +142,14 @@ export function buildStallRule(
   let timeout: number | null = null;
   let path: string = DEFAULTS.stallPath;
   if (kind === 'ssl') {
-    timeout = isDefault(exec.argv[3]) ? null : number(exec.argv[3], 'PS_EXEC timeout (argv[3])', 10, 1);
+    timeout = isDefault(exec.argv[3]) ? null : seconds(exec.argv[3], 'PS_EXEC timeout (argv[3])', 10);
     if (!isDefault(exec.argv[4])) {
       path = exec.argv[4] ?? path;
       if (!path.startsWith('/')) fail(execLine, `PS_EXEC path (argv[4]) must start with / (got "${path}")`);
     }
   }
   const actionOnKillFail = fieldsOf.PS_ACTION === undefined ? false : flag(fieldsOf.PS_ACTION.error, 'PS_ACTION error', lines.PS_ACTION?.line ?? blockLine);
-  if (!ok) return null;
+  if (!ok || interval === null || retryOverTime === null) return null;
   return Object.freeze({
     kind,
     blockName,

@@ -65,6 +65,16 @@ describe('_bi_* blocks', () => {
     const result = read(block('_bi_webserv', 'DLL:/x.so:DIRECT:-:2:0:2:6:8080'));
     expect(result.errors).toEqual([]);
     expect(result.warnings.some((warning) => warning.message.includes('below the 10 s'))).toBe(true);
+    const fraction = read(block('_bi_socket', 'DLL:/x.so:DIRECT:-:0.5:0:2:2:8080'));
+    expect(fraction.errors).toEqual([]);
+    expect(fraction.config?.entries[0]?.stall[0]).toMatchObject({ interval: 0.5, retryOverTime: 2 });
+  });
+
+  it('a bad interval is one error, not a second one about the retry-over time', () => {
+    for (const interval of ['0', '-5', 'soon']) {
+      const errors = read(block('_bi_webserv', `DLL:/x.so:DIRECT:-:${interval}:0:2:5:8080`)).errors.map((error) => error.message);
+      expect(errors).toEqual([`PS_EXEC interval must be a number of seconds above 0 (got "${interval}"); write a number or - for the default 60`]);
+    }
   });
 
   it('errors: before any entry, not closed, retry-over under the interval, bad port, no PS_EXEC, duplicates', () => {
