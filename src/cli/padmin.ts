@@ -3,9 +3,8 @@ import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, type CommanderError } from 'commander';
 import { COMMANDS, type Command as ControlCommand, type Response } from '../control/protocol.js';
-import type { PentView } from '../control/views.js';
+import type { PentView, RuleView } from '../control/views.js';
 import { createMessageLog } from '../log/message-log.js';
-import type { EntryRule } from '../pfile/types.js';
 import { request, TransportError } from './client.js';
 import { renderPents, renderRules } from './render.js';
 
@@ -83,7 +82,7 @@ function printAnswer(command: ControlCommand, data: unknown, pent: number | unde
       process.stdout.write(`${renderPents(data as PentView[])}\n`);
       return;
     case 'show rule':
-      process.stdout.write(`${renderRules(data as EntryRule[])}\n`);
+      process.stdout.write(`${renderRules(data as RuleView[])}\n`);
       return;
     case 'stop':
       process.stdout.write(`monitoring stopped: ${scope}\n`);

@@ -1,6 +1,5 @@
 // Text layouts of padmin's answers: `show pent` as in the vendor guide (§6.1), `=` in column 22.
-import type { PentView } from '../control/views.js';
-import type { EntryRule } from '../pfile/types.js';
+import type { PentView, RuleView } from '../control/views.js';
 
 const NAME_WIDTH = 21;
 
@@ -29,28 +28,31 @@ export function renderPents(pents: readonly PentView[]): string {
 }
 
 /** The parsed rule of each entry with every default filled in, in the same layout. */
-export function renderRules(rules: readonly EntryRule[]): string {
+export function renderRules(rules: readonly RuleView[]): string {
   return rules
     .map((rule) => {
       const lines = [
-        line('pent_id', rule.pentId),
+        line('pent_id', rule.pent_id),
         line('pname', rule.pname),
-        line('restart_script', rule.restartScript),
-        line('retry_count', rule.retryCount),
+        line('restart_script', rule.restart_script),
+        line('retry_count', rule.retry_count),
         line('grace', rule.grace),
-        line('retry_over_act', rule.retryOverAction),
-        line('args', rule.args === null ? '-' : rule.args.kind === 'text' ? rule.args.text : `/${rule.args.source}/${rule.args.flags}`),
+        line('retry_over_act', rule.retry_over_act),
+        line('args', rule.args ?? '-'),
         line('user', rule.user ?? '-'),
         line('pidfile', rule.pidfile ?? '-'),
-        line('script_timeout', rule.scriptTimeout),
-        line('start_wait', rule.startWait),
-        line('tls_verify', rule.tlsVerify ? 'yes' : 'no'),
-        line('tls_ca', rule.tlsCa ?? '-'),
+        line('script_timeout', rule.script_timeout),
+        line('start_wait', rule.start_wait),
+        line('tls_verify', rule.tls_verify ? 'yes' : 'no'),
+        line('tls_ca', rule.tls_ca ?? '-'),
       ];
-      for (const stall of rule.stall) {
-        const target = `${stall.host ?? 'localhost'}:${stall.port}${stall.kind === 'skt' ? '' : stall.path}`;
+      for (const stall of rule.stall_chk) {
+        const target = `${stall.host}:${stall.port}${stall.path ?? ''}`;
         lines.push(
-          line(`stall_chk (${stall.kind})`, `${stall.blockName} ${target} interval=${stall.interval} retry_over=${stall.retryOverTime} timeout=${stall.timeout ?? Math.min(10, stall.interval)} exec_error=${stall.stopAfterDetect ? 1 : 0} action_error=${stall.actionOnKillFail ? 1 : 0}`),
+          line(
+            `stall_chk (${stall.kind})`,
+            `${stall.block} ${target} interval=${stall.interval} retry_over=${stall.retry_over} timeout=${stall.timeout} exec_error=${stall.exec_error} action_error=${stall.action_error}`,
+          ),
         );
       }
       return lines.join('\n');

@@ -4,6 +4,7 @@ import type { Server } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fail, ok, type Request, type Response } from '../control/protocol.js';
 import { runPaths, type RunPaths } from '../control/paths.js';
+import { ruleView } from '../control/views.js';
 import { createMessageLog } from '../log/message-log.js';
 import type { MessageLog } from '../log/types.js';
 import { loadPfile } from '../pfile/load.js';
@@ -175,7 +176,7 @@ class Daemon {
       }
       case 'show rule': {
         const rules = this.supervisor.rules(pent);
-        return rules === null ? noEntry(pent) : ok(rules);
+        return rules === null ? noEntry(pent) : ok(rules.map(ruleView));
       }
       case 'stop':
       case 'start':
@@ -231,7 +232,7 @@ class Daemon {
         pid: process.pid,
         time: new Date().toISOString(),
         entries: this.supervisor.views(),
-        rules: this.supervisor.rules(),
+        rules: this.supervisor.rules()?.map(ruleView),
       };
       writeFileSync(temporary, `${JSON.stringify(dump, null, 2)}\n`, { mode: 0o600 });
       renameSync(temporary, file);

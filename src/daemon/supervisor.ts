@@ -24,7 +24,7 @@ import {
   type StallState,
 } from '../monitor/stall.js';
 import type { ProbeResult, ProbeTarget } from '../probes/types.js';
-import type { Config, EntryRule, RetryOverAction, StallKind } from '../pfile/types.js';
+import { DEFAULTS, type Config, type EntryRule, type RetryOverAction, type StallKind } from '../pfile/types.js';
 import type { Liveness, ProcInfo, StatFields } from '../system/proc.js';
 import type { ScriptOptions, ScriptResult } from '../system/script.js';
 
@@ -312,7 +312,7 @@ export class Supervisor {
     this.feedStall(runtime, stall, { type: 'probeStarted' });
     const entry = runtime.state.rule;
     const target: ProbeTarget = {
-      host: rule.host ?? '127.0.0.1',
+      host: rule.host ?? DEFAULTS.stallHost,
       port: rule.port,
       path: rule.path,
       timeoutMs: probeTimeoutMs(rule),

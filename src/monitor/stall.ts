@@ -1,6 +1,6 @@
 // The stall check of one `_bi_*` block: state × event → state and effects. Pure; `now` is monotonic ms.
 import type { StallSts } from '../control/views.js';
-import type { StallRule } from '../pfile/types.js';
+import { stallTimeout, type StallRule } from '../pfile/types.js';
 import type { LogEffect } from './entry.js';
 
 export interface StallState {
@@ -44,7 +44,7 @@ export function initialStall(rule: StallRule, now: number): StallState {
 
 /** Per-attempt timeout in ms: the block's, else the smaller of 10 s and the interval. */
 export function probeTimeoutMs(rule: StallRule): number {
-  return (rule.timeout ?? Math.min(10, rule.interval)) * 1000;
+  return stallTimeout(rule) * 1000;
 }
 
 /** Whether a probe should be started now (the daemon schedules by interval). */

@@ -104,7 +104,14 @@ export const DEFAULTS = Object.freeze({
   stallInterval: 60,
   stallRetryOverTime: 600,
   stallPath: '/',
+  /** Where probes go when the block names no host. */
+  stallHost: '127.0.0.1',
 });
+
+/** Per-attempt probe timeout in seconds: the block's, else the smaller of 10 s and the interval. */
+export function stallTimeout(rule: StallRule): number {
+  return rule.timeout ?? Math.min(10, rule.interval);
+}
 
 /** `Diagnostic` as printed by `pcheck -t` and `padmin -c reload`. */
 export function formatDiagnostic(d: Diagnostic): string {

@@ -76,6 +76,10 @@ describe('padmin', () => {
     expect(result.stdout).toContain('grace                = 86400\n');
     expect(result.stdout).toContain('script_timeout       = 300\n');
     expect(result.stdout).toContain('start_wait           = 30\n');
+    const json = await padmin(pfile, box.env, '-c', 'show', 'rule', '-p', '2', '--json');
+    expect(JSON.parse(json.stdout)).toEqual([
+      expect.objectContaining({ pent_id: 2, pname: beta, retry_count: 5, grace: 3600, retry_over_act: 'exit', start_wait: 5, script_timeout: 300, args: null, stall_chk: [] }),
+    ]);
   });
 
   it('stop -p pauses one entry and start -p resumes it', async () => {
