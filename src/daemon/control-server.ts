@@ -15,12 +15,17 @@ import {
 
 export type RequestHandler = (request: Request) => Promise<Response>;
 
-/** Creates the run directory (0700) if needed and refuses one that is not a directory. */
+/** Creates the run directory (0700) if needed; refuses a non-directory or one another user owns, and makes ours 0700. */
 export function prepareRunDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const stat = lstatSync(dir);
-  if (!stat.isDirectory()) throw new Error(`run directory ${dir} is not a directory`);
-  if (stat.uid === (process.getuid?.() ?? stat.uid) && (stat.mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
+  if (!stat.isDirectory()) throw new Error(`run directory ${dir} is not a directory (a symbolic link is not accepted); remove it or set PCHECK_RUN_DIR`);
+  const uid = process.getuid?.() ?? stat.uid;
+  // someone else's directory could hold a socket of theirs under our name: never use it
+  if (stat.uid !== uid) {
+    throw new Error(`run directory ${dir} belongs to uid ${stat.uid}, not to pcheck's user (uid ${uid}); remove it or set PCHECK_RUN_DIR`);
+  }
+  if ((stat.mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
 }
 
 /** Listens on `path` (a stale socket there is removed: the caller holds the lock). */

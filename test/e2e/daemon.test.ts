@@ -1,5 +1,5 @@
 // pcheck as an rc script or systemd starts it: detaching, one per pfile, kill -9 recovery, signals, -t.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, isAlive, padmin, PCHECK, Pcheck, run, sandbox, startDetached, type Sandbox } from './harness.js';
 
@@ -52,6 +52,17 @@ describe('starting pcheck', () => {
     expect(result.stderr).toContain(`${pfile}:1: error:`);
     expect(result.stderr).toContain(`${pfile}:2: error:`);
     expect((await padmin(pfile, box.env, '-c', 'show', 'pent')).status).toBe(3);
+  });
+
+  it("a run directory another user owns is refused, with what to do", async () => {
+    const { pfile } = setup();
+    const dir = box.env.PCHECK_RUN_DIR as string;
+    mkdirSync(dir, { mode: 0o777 });
+    chownSync(dir, 65534, 65534);
+    const result = await pcheck('-F', '-f', pfile);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(`run directory ${dir} belongs to uid 65534, not to pcheck's user (uid 0); remove it or set PCHECK_RUN_DIR`);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('pcheck -t checks without starting: 0 for a usable pfile, 2 with file:line errors', async () => {
