@@ -2,16 +2,23 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Command, Option, type CommanderError } from 'commander';
 import { runDir } from '../control/paths.js';
-import { EXIT, startDaemon, StartError } from '../daemon/run.js';
+import { EXIT, startDaemon, StartError, type RunningDaemon } from '../daemon/run.js';
 import { syslogSocketPath } from '../log/message-log.js';
 import { loadPfile } from '../pfile/load.js';
 import { formatDiagnostic } from '../pfile/types.js';
 import { request, TransportError } from './client.js';
 
-/** The detached daemon reports on this descriptor: `READY <pid>` or `ERROR <status> <json message>`. */
+/**
+ * The detached daemon reports on this descriptor: `READY <pid>` or `ERROR <status> <json message>`,
+ * then `EXIT <status> <json reason>` if it stops within REPORT_OPEN_MS.
+ */
 const REPORT_FD = 3;
+const REPORT_OPEN_MS = 30_000;
+/** How long the parent waits for READY or ERROR: the pfile is loaded and the socket opened by then. */
+const START_TIMEOUT_MS = 60_000;
 /** As in bin/pcheck.js: a small young generation keeps the daemon's RSS low. */
 const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1'];
 
@@ -56,31 +63,52 @@ async function runForeground(pfile: string): Promise<never> {
   try {
     // the pfile's warnings reach stderr through the message log, as PC005
     const daemon = await startDaemon({ pfile, foreground: true, runDir: runDir() });
-    process.exit(await daemon.done);
+    process.exit((await daemon.done).status);
   } catch (error) {
     return exitWith(error);
   }
 }
 
-// The detached half of a start: tells the waiting parent how start-up went, on REPORT_FD.
+// The detached half of a start: tells the waiting parent how start-up went, on REPORT_FD. The
+// descriptor stays open a while after READY: a pcheck that stops before the parent's ping is
+// answered (an `exit` entry that retries over at once) says why there too.
 async function runDaemonChild(pfile: string): Promise<never> {
+  let daemon: RunningDaemon;
   try {
-    const daemon = await startDaemon({ pfile, foreground: false, runDir: runDir() });
-    report(`READY ${process.pid}`);
-    process.exit(await daemon.done);
+    daemon = await startDaemon({ pfile, foreground: false, runDir: runDir() });
   } catch (error) {
     const status = error instanceof StartError ? error.status : EXIT.startFailed;
-    report(`ERROR ${status} ${JSON.stringify((error as Error).message)}`);
+    report(`ERROR ${status} ${JSON.stringify((error as Error).message)}`, true);
     process.exit(status);
   }
+  report(`READY ${process.pid}`, false);
+  const closeLater = setTimeout(closeReport, REPORT_OPEN_MS);
+  closeLater.unref();
+  const stopped = await daemon.done;
+  clearTimeout(closeLater);
+  report(`EXIT ${stopped.status} ${JSON.stringify(stopped.reason)}`, true);
+  process.exit(stopped.status);
 }
 
-function report(line: string): void {
+let reportOpen = true;
+
+function report(line: string, last: boolean): void {
+  if (!reportOpen) return;
   try {
     writeSync(REPORT_FD, `${line}\n`);
-    closeSync(REPORT_FD);
   } catch {
     // the parent is gone: nobody to tell
+  }
+  if (last) closeReport();
+}
+
+function closeReport(): void {
+  if (!reportOpen) return;
+  reportOpen = false;
+  try {
+    closeSync(REPORT_FD);
+  } catch {
+    // already closed
   }
 }
 
@@ -94,11 +122,20 @@ async function detach(pfile: string): Promise<never> {
     cwd: '/',
     stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
   });
-  const reportStream = child.stdio[REPORT_FD] as NodeJS.ReadableStream;
-  reportStream.setEncoding('utf8');
-  let text = '';
-  for await (const chunk of reportStream) text += chunk as string;
-  const line = text.trim();
+  const lines = createInterface({ input: child.stdio[REPORT_FD] as NodeJS.ReadableStream, crlfDelay: Infinity })[Symbol.asyncIterator]();
+  // the next report line; '' at end of file, null when none came in time
+  const nextLine = async (timeoutMs: number): Promise<string | null> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolveTimeout) => (timer = setTimeout(() => resolveTimeout(null), timeoutMs)));
+    const line = await Promise.race([lines.next().then((next) => (next.done ? '' : next.value.trim())), timeout]);
+    clearTimeout(timer);
+    return line;
+  };
+  const line = await nextLine(START_TIMEOUT_MS);
+  if (line === null) {
+    process.stderr.write(`pcheck: the daemon (pid ${child.pid}) did not report ready within ${START_TIMEOUT_MS / 1000} s; see syslog\n`);
+    process.exit(EXIT.startFailed);
+  }
   if (line.startsWith('ERROR ')) {
     const [, status, ...message] = line.split(' ');
     process.stderr.write(`pcheck: ${JSON.parse(message.join(' ')) as string}\n`);
@@ -108,10 +145,18 @@ async function detach(pfile: string): Promise<never> {
     process.stderr.write(`pcheck: the daemon exited before it was ready${line ? `: ${line}` : ''}\n`);
     process.exit(EXIT.startFailed);
   }
+  const daemonPid = line.slice('READY '.length);
   try {
     const answer = await request(pfile, { cmd: 'ping' });
     if (!answer.ok) throw new TransportError('broken', answer.message);
   } catch (error) {
+    // most likely it stopped at once (an `exit` entry that retried over): it says why on REPORT_FD
+    const exit = await nextLine(3000);
+    if (exit?.startsWith('EXIT ')) {
+      const [, status, ...reason] = exit.split(' ');
+      process.stderr.write(`pcheck: pcheck (pid ${daemonPid}) started, then stopped: ${JSON.parse(reason.join(' ')) as string} (status ${status})\n`);
+      process.exit(Number(status) || EXIT.startFailed);
+    }
     process.stderr.write(`pcheck: the daemon started but its control socket does not answer: ${(error as Error).message}\n`);
     process.exit(EXIT.startFailed);
   }
@@ -122,7 +167,7 @@ async function detach(pfile: string): Promise<never> {
     );
   }
   child.unref();
-  process.stdout.write(`pcheck: monitoring ${pfile} (pid ${line.slice('READY '.length)})\n`);
+  process.stdout.write(`pcheck: monitoring ${pfile} (pid ${daemonPid})\n`);
   process.exit(EXIT.ok);
 }
 

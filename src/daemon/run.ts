@@ -36,9 +36,15 @@ export interface DaemonOptions {
   readonly runDir: string;
 }
 
+export interface Stopped {
+  readonly status: number;
+  /** Why pcheck stopped, as its stop message says (`SIGTERM`, `retry over of 'httpd' (exit)`, ...). */
+  readonly reason: string;
+}
+
 export interface RunningDaemon {
-  /** Resolves with pcheck's exit status once it has shut down. */
-  readonly done: Promise<number>;
+  /** Resolves with pcheck's exit status and the reason once it has shut down. */
+  readonly done: Promise<Stopped>;
 }
 
 /** Starts monitoring; rejects with StartError (and its exit status) when it cannot. */
@@ -72,8 +78,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 }
 
 class Daemon {
-  readonly done: Promise<number>;
-  private resolveDone!: (status: number) => void;
+  readonly done: Promise<Stopped>;
+  private resolveDone!: (stopped: Stopped) => void;
   private log: MessageLog;
   private readonly supervisor: Supervisor;
   private server: Server | null = null;
@@ -114,8 +120,8 @@ class Daemon {
       },
       log: () => this.log,
       onRetryOver: () => this.writeDump(false),
-      onFatalRetryOver: (action) =>
-        void this.shutdown(action === 'exit' ? EXIT.retryOverExit : EXIT.ok, `retry over (${action})`),
+      onFatalRetryOver: (action, rule) =>
+        void this.shutdown(action === 'exit' ? EXIT.retryOverExit : EXIT.ok, `retry over of '${rule.pname}' (${action})`),
     });
   }
 
@@ -259,7 +265,7 @@ class Daemon {
     await this.lock.release();
     this.log.emit('stopped', { pfile: this.options.pfile, reason, status });
     await this.log.close();
-    this.resolveDone(status);
+    this.resolveDone({ status, reason });
   }
 }
 

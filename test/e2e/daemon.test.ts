@@ -54,6 +54,17 @@ describe('starting pcheck', () => {
     expect((await padmin(pfile, box.env, '-c', 'show', 'pent')).status).toBe(3);
   });
 
+  it('an exit entry that retries over at once: the start fails with status 3 and says why', async () => {
+    box = sandbox();
+    const fixture = box.fixture('never');
+    const script = box.script('fail.sh', 'exit 1');
+    const pfile = box.file('pfile', `${fixture} ${script} 0 - exit start_wait=1\n`);
+    const result = await pcheck('-f', pfile);
+    expect(result.status).toBe(3);
+    expect(result.stderr).toMatch(new RegExp(`^pcheck: pcheck \\(pid \\d+\\) started, then stopped: retry over of '${fixture}' \\(exit\\) \\(status 3\\)$`, 'm'));
+    expect((await padmin(pfile, box.env, '-c', 'show', 'pent')).status).toBe(3);
+  });
+
   it("a run directory another user owns is refused, with what to do", async () => {
     const { pfile } = setup();
     const dir = box.env.PCHECK_RUN_DIR as string;
