@@ -162,8 +162,9 @@ export function transition(state: EntryState, event: EntryEvent, clock: Clock): 
 
     case 'scriptDone': {
       if (state.procSts !== 'RESTART' || state.phase?.step !== 'script') throw new TransitionError(state, event);
-      // A script that failed gets one immediate look for the process; one that succeeded gets start_wait.
-      const deadline = event.outcome === 'ok' ? clock.now + state.rule.startWait * 1000 : clock.now;
+      // After the script, whatever its exit status, pcheck looks for the process for start_wait
+      // (SPEC §3.2); a script cut off by its timeout failed: one immediate look, then the next attempt.
+      const deadline = event.outcome === 'timeout' ? clock.now : clock.now + state.rule.startWait * 1000;
       return { state: { ...state, phase: { step: 'waiting', deadline } }, effects: [] };
     }
   }

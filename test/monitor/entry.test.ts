@@ -63,15 +63,27 @@ describe('entry state machine', () => {
     expect(next.state.restartCount).toBe(2);
   });
 
-  it('a failed script gets one immediate look: found -> Up with counters kept', () => {
-    const step = run(initialState(rule()), [
+  it('a script that exits non-zero still gets start_wait: found -> Up with counters kept', () => {
+    const waiting = run(initialState(rule({ startWait: 30 })), [
       [0, { type: 'notFound' }],
       [1, { type: 'scriptDone', outcome: 'failed' }],
-      [1, { type: 'found', pid: 50, startTime: 9 }],
     ]);
+    expect(waiting.state.phase).toEqual({ step: 'waiting', deadline: 31_000 });
+    expect(transition(waiting.state, { type: 'notFound' }, at(20)).effects).toEqual([]);
+    const step = transition(waiting.state, { type: 'found', pid: 50, startTime: 9 }, at(20));
     expect(step.state.procSts).toBe('AVAIL');
     expect(step.state.restartCount).toBe(1);
-    expect(retriesInWindow(step.state, 1000)).toBe(1);
+    expect(retriesInWindow(step.state, 20_000)).toBe(1);
+  });
+
+  it('a script cut off by its timeout gets one immediate look, then the next attempt', () => {
+    const waiting = run(initialState(rule({ startWait: 30 })), [
+      [0, { type: 'notFound' }],
+      [300, { type: 'scriptDone', outcome: 'timeout' }],
+    ]);
+    expect(waiting.state.phase).toEqual({ step: 'waiting', deadline: 300_000 });
+    expect(logKeys(transition(waiting.state, { type: 'notFound' }, at(300)))).toEqual(['setPidFail', 'tryRestart']);
+    expect(transition(waiting.state, { type: 'found', pid: 50, startTime: 9 }, at(300)).state.procSts).toBe('AVAIL');
   });
 
   it('retry over after retry_count restarts inside grace: continue -> UNAVAIL, monitor off', () => {
