@@ -349,8 +349,8 @@ export class Supervisor {
         return this.feedStall(runtime, stall, { type: 'killFailed', error });
       }
       case 'restartForStall':
+        // death monitoring notices the kill (next liveness tick) and restarts with reason stall
         if (runtime.state.procSts !== 'AVAIL') return; // its death was noticed first
-        this.unwatch(runtime);
         this.feed(runtime, { type: 'stalled' });
         return;
       case 'retryOverAction':

@@ -23,6 +23,8 @@ export interface EntryState {
   readonly rerunTime: number | null;
   readonly phase: RestartPhase | null;
   readonly reason: RestartReason | null;
+  /** The process was killed for a stall: its death, when noticed, is a restart with reason stall. */
+  readonly stallKilled: boolean;
 }
 
 export type EntryEvent =
@@ -70,6 +72,7 @@ export function initialState(rule: EntryRule): EntryState {
     rerunTime: null,
     phase: null,
     reason: null,
+    stallKilled: false,
   };
 }
 
@@ -139,15 +142,17 @@ export function transition(state: EntryState, event: EntryEvent, clock: Clock): 
       const pid = state.pid;
       const effect =
         event.how === 'zombie' ? log('zombie', { name, pid }) : log('down', { name, pid, reason: event.how });
-      // AVAIL -> DOWN -> RESTART: gone, zombie, or its pid now names another process
-      const down: EntryState = { ...state, procSts: 'DOWN' };
-      return beginRestart(down, event.how === 'zombie' ? 'zombie' : 'down', [effect], clock);
+      // AVAIL -> DOWN -> RESTART: gone, zombie, or its pid now names another process; after a stall
+      // kill, this is the death that kill caused, and the restart's reason is stall
+      const down: EntryState = { ...state, procSts: 'DOWN', stallKilled: false };
+      const reason: RestartReason = state.stallKilled ? 'stall' : event.how === 'zombie' ? 'zombie' : 'down';
+      return beginRestart(down, reason, [effect], clock);
     }
 
     case 'stalled': {
       if (state.procSts !== 'AVAIL' || state.pid === null) throw new TransitionError(state, event);
-      // AVAIL -> DOWN -> RESTART: the stall probe killed it
-      return beginRestart({ ...state, procSts: 'DOWN' }, 'stall', [], clock);
+      // AVAIL -> AVAIL: the stall probe killed it; death monitoring notices the death and restarts
+      return { state: { ...state, stallKilled: true }, effects: [] };
     }
 
     case 'stallKillFailed': {

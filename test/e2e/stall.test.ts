@@ -82,8 +82,16 @@ describe('stall monitoring', () => {
       await eventually(async () => ((await stallChk(pfile, kind)) === 'AVAIL' ? true : undefined), 10_000, 'stall_chk AVAIL');
       process.kill(pid, 'SIGSTOP');
       await pcheck.waitFor(new RegExp(`Find Web Server Stall: pid = ${pid} : port = ${port}$`), 15_000);
+      const found = pcheck.lines.findIndex((line) => line.includes(`Find Web Server Stall: pid = ${pid} `));
       await pcheck.waitFor(new RegExp(`Killed Process: pid= ${pid}$`));
       await pcheck.waitFor(/Try to restart/);
+      // the restart follows death monitoring: the death is logged between the kill and the restart
+      const sequence = pcheck.lines.slice(found).filter((line) => /Killed Process|pid=\d+\] (Down|Zombie)|Try to restart/.test(line));
+      expect(sequence.map((line) => line.replace(/^pcheck\[\d+\]: /, ''))).toEqual([
+        `Killed Process: pid= ${pid}`,
+        expect.stringMatching(new RegExp(`pid=${pid}\\] (Down|Zombie)$`)),
+        expect.stringMatching(/^Try to restart/),
+      ]);
       await pcheck.waitFor(/restart reason=stall/);
       await pcheck.waitForCount(/\) Up$/, 2, 15_000);
       await eventually(async () => ((await stallChk(pfile, kind)) === 'AVAIL' ? true : undefined), 10_000, 'stall_chk AVAIL again');

@@ -76,6 +76,21 @@ describe('entry state machine', () => {
     expect(retriesInWindow(step.state, 20_000)).toBe(1);
   });
 
+  it('a stall kill waits for death monitoring: the death is logged, the restart has reason stall', () => {
+    const killed = run(initialState(rule()), [
+      [0, { type: 'found', pid: 50, startTime: 9 }],
+      [60, { type: 'stalled' }],
+    ]);
+    expect(killed.effects).toEqual([]);
+    expect(killed.state).toMatchObject({ procSts: 'AVAIL', pid: 50, stallKilled: true });
+    for (const how of ['gone', 'zombie'] as const) {
+      const died = transition(killed.state, { type: 'died', how }, at(60));
+      expect(logKeys(died)).toEqual([how === 'gone' ? 'down' : 'zombie', 'tryRestart']);
+      expect(died.effects.at(-1)).toEqual({ type: 'runScript', reason: 'stall', oldPid: 50, retry: 1 });
+      expect(died.state.stallKilled).toBe(false);
+    }
+  });
+
   it('a script cut off by its timeout gets one immediate look, then the next attempt', () => {
     const waiting = run(initialState(rule({ startWait: 30 })), [
       [0, { type: 'notFound' }],

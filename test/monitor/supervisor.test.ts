@@ -191,9 +191,22 @@ describe('supervisor', () => {
       await flush();
     }
     expect(os.kills).toEqual([100]);
-    expect(os.log.texts()).toEqual(expect.arrayContaining(['Find Web Server Stall: pid = 100 : port = 8080', 'Killed Process: pid= 100', "Try to restart ('/usr/sbin/testd')"]));
-    expect(os.scripts[0]?.env.PS_REASON).toBe('stall');
-    expect(supervisor.views()?.[0]?.stall_chk).toEqual([{ kind: 'web', state: 'DETECT' }]);
+    expect(os.log.texts().slice(-2)).toEqual(['Find Web Server Stall: pid = 100 : port = 8080', 'Killed Process: pid= 100']);
+    // the restart waits for death monitoring to see the process go
+    expect(os.scripts).toHaveLength(0);
+    expect(supervisor.views()?.[0]).toMatchObject({ pid: 100, proc_sts: 'AVAIL', stall_chk: [{ kind: 'web', state: 'DETECT' }] });
+    os.table.delete(100);
+    supervisor.livenessTick();
+    expect(os.log.texts().slice(-2)).toEqual(["Process ['/usr/sbin/testd',pid=100] Down", "Try to restart ('/usr/sbin/testd')"]);
+    expect(os.scripts[0]?.env).toMatchObject({ PS_REASON: 'stall', PS_OLD_PID: '100' });
+    expect(supervisor.views()?.[0]).toMatchObject({ proc_sts: 'RESTART', stall_chk: [{ kind: 'web', state: 'DETECT' }] });
+    // a later death of the restarted process is a plain one again
+    os.spawn(101);
+    os.scripts[0]?.finish(ok);
+    await flush();
+    os.table.delete(101);
+    supervisor.livenessTick();
+    expect(os.scripts[1]?.env.PS_REASON).toBe('down');
   });
 
   it('stall: a wall-clock jump of days fakes nothing; only monotonic time counts', async () => {
