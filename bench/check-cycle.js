@@ -27,7 +27,7 @@ export async function run() {
       retryOverAction: 'continue', args: null, user: null, uid: null, pidfile: null, scriptTimeout: 300, startWait: 30,
       tlsVerify: false, tlsCa: null, stall: [],
     }));
-    const config = { file: '/bench/pfile', monitorInterval: 10, livenessInterval: DEFAULTS.livenessInterval, dumpFileName: null, logFile: null, entries };
+    const config = { file: '/bench/pfile', monitorInterval: 10, livenessInterval: DEFAULTS.livenessInterval, dumpFileName: null, logFile: 'none', entries };
     const scanner = new ProcessScanner(() => performance.now());
     const log = { emit: () => undefined, close: async () => undefined };
     const supervisor = new Supervisor(config, {

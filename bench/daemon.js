@@ -46,7 +46,7 @@ export async function run() {
   const script = writeRestartScript(temp.dir);
   const pfile = join(temp.dir, 'pfile');
   writeFileSync(pfile, `MonitorInterval 10\n${pids.map((_, index) => `${name(index)} ${script} 3 86400 continue start_wait=10`).join('\n')}\n`);
-  const env = { ...process.env, PCHECK_RUN_DIR: join(temp.dir, 'run'), PCHECK_SYSLOG_SOCKET: join(temp.dir, 'none') };
+  const env = { ...process.env, PCHECK_RUN_DIR: join(temp.dir, 'run'), PCHECK_LOG_DIR: join(temp.dir, 'log'), PCHECK_SYSLOG_SOCKET: join(temp.dir, 'none') };
   const noticed = new Map();
   const pcheck = startPcheck(pfile, env, (line, at) => {
     const match = /\] (Down|Zombie)$/.test(line) && /pid=(\d+)\]/.exec(line);

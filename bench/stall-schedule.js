@@ -32,7 +32,7 @@ export async function run() {
   const block = (port) =>
     `_bi_webserv {\n PS_EXEC DLL:/opt/HA/PSWE/lib/lib_bi_webserv.so:DIRECT:-:${INTERVAL_S}:0:3:600:${port}:127.0.0.1\n}`;
   writeFileSync(pfile, `MonitorInterval 10\n${servers.map((server, index) => `${name(index)} ${script}\n${block(server.port)}`).join('\n')}\n`);
-  const env = { ...process.env, PCHECK_RUN_DIR: join(temp.dir, 'run'), PCHECK_SYSLOG_SOCKET: join(temp.dir, 'none') };
+  const env = { ...process.env, PCHECK_RUN_DIR: join(temp.dir, 'run'), PCHECK_LOG_DIR: join(temp.dir, 'log'), PCHECK_SYSLOG_SOCKET: join(temp.dir, 'none') };
   const pcheck = startPcheck(pfile, env);
   try {
     await waitFor(() => pcheck.lines.filter((line) => line.endsWith(') Up')).length >= ENTRIES, 60_000, `${ENTRIES} Up lines`);

@@ -1,10 +1,12 @@
 // padmin: one command to the pcheck of a pfile. The only place padmin exits.
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, type CommanderError } from 'commander';
+import { logFilePath } from '../control/paths.js';
 import { COMMANDS, type Command as ControlCommand, type Response } from '../control/protocol.js';
 import type { PentView, RuleView } from '../control/views.js';
 import { createMessageLog } from '../log/message-log.js';
+import { lex } from '../pfile/lexer.js';
 import { request, TransportError } from './client.js';
 import { renderPents, renderRules } from './render.js';
 
@@ -54,7 +56,7 @@ export async function main(argv: string[]): Promise<never> {
     return usage(`cannot read pfile ${pfile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 
-  const log = createMessageLog({ tag: 'padmin', foreground: false, logFile: null });
+  const log = createMessageLog({ tag: 'padmin', foreground: false, logFile: structuredLogOf(pfile) });
   log.emit('command', { command, pfile });
   await log.close();
 
@@ -73,6 +75,18 @@ export async function main(argv: string[]): Promise<never> {
   else printAnswer(command as ControlCommand, response.data, pent);
   if (command === 'shutdown') await waitForExit(pfile);
   process.exit(PADMIN_EXIT.ok);
+}
+
+/** The structured log pcheck of this pfile writes to, so that padmin's command lands beside it. */
+function structuredLogOf(pfile: string): string | null {
+  let lines;
+  try {
+    lines = lex(readFileSync(pfile, 'utf8'), pfile).lines;
+  } catch {
+    return null;
+  }
+  const value = lines.find((line) => line.fields[0] === 'LogFile')?.fields[1];
+  return logFilePath(value?.toLowerCase() === 'none' ? 'none' : value?.startsWith('/') ? value : 'default', pfile);
 }
 
 function printAnswer(command: ControlCommand, data: unknown, pent: number | undefined): void {

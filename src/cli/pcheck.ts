@@ -161,9 +161,9 @@ async function detach(pfile: string): Promise<never> {
     process.exit(EXIT.startFailed);
   }
   const syslogSocket = syslogSocketPath();
-  if (!existsSync(syslogSocket) && checked.config.logFile === null) {
+  if (!existsSync(syslogSocket) && checked.config.logFile === 'none') {
     process.stderr.write(
-      `pcheck: warning: no syslog socket at ${syslogSocket} and no LogFile in the pfile: a detached pcheck's messages go nowhere; set LogFile or run with -F\n`,
+      `pcheck: warning: no syslog socket at ${syslogSocket} and LogFile none in the pfile: a detached pcheck's messages go nowhere; remove LogFile none or run with -F\n`,
     );
   }
   child.unref();

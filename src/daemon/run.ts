@@ -3,7 +3,7 @@ import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fail, ok, type Request, type Response } from '../control/protocol.js';
-import { runPaths, type RunPaths } from '../control/paths.js';
+import { logFilePath, runPaths, type RunPaths } from '../control/paths.js';
 import { ruleView } from '../control/views.js';
 import { createMessageLog } from '../log/message-log.js';
 import type { MessageLog } from '../log/types.js';
@@ -168,7 +168,7 @@ class Daemon {
   }
 
   private openLog(config: Config): MessageLog {
-    return createMessageLog({ tag: 'pcheck', foreground: this.options.foreground, logFile: config.logFile });
+    return createMessageLog({ tag: 'pcheck', foreground: this.options.foreground, logFile: logFilePath(config.logFile, config.file) });
   }
 
   private async handle(request: Request): Promise<Response> {
@@ -207,11 +207,10 @@ class Daemon {
       return fail('E_PFILE', `${pfile} has ${loaded.errors.length} error(s); the running configuration is unchanged`, diagnostics);
     }
     const previous = this.supervisor.currentConfig;
-    if (loaded.config.logFile !== previous.logFile) {
-      const old = this.log;
-      this.log = this.openLog(loaded.config);
-      await old.close();
-    }
+    // reopened on every reload: after logrotate moves the LogFile, a reload (SIGHUP) starts a new one
+    const old = this.log;
+    this.log = this.openLog(loaded.config);
+    await old.close();
     const counts = this.supervisor.reload(loaded.config);
     for (const diagnostic of diagnostics) this.log.emit('pfileDiagnostic', { diagnostic });
     this.log.emit('reloaded', { pfile, entries: loaded.config.entries.length, ...counts });

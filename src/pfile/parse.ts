@@ -122,7 +122,7 @@ function buildConfig(
     monitorInterval,
     livenessInterval,
     dumpFileName: path('DumpFileName'),
-    logFile: path('LogFile'),
+    logFile: globals.get('LogFile')?.value.toLowerCase() === 'none' ? 'none' : (path('LogFile') ?? 'default'),
     entries: Object.freeze(entries.map((entry) => Object.freeze({ ...entry.rule, stall: Object.freeze(entry.stall) }))),
   });
 }

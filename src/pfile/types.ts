@@ -65,7 +65,11 @@ export interface Config {
   /** Seconds between cheap liveness reads of known pids. */
   readonly livenessInterval: number;
   readonly dumpFileName: string | null;
-  readonly logFile: string | null;
+  /**
+   * The structured log: an absolute path; `default` (LogFile not written) for the file
+   * logFilePath() names; `none` (LogFile none) for no structured log.
+   */
+  readonly logFile: string;
   readonly entries: readonly EntryRule[];
 }
 

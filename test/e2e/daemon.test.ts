@@ -1,5 +1,6 @@
 // pcheck as an rc script or systemd starts it: detaching, one per pfile, kill -9 recovery, signals, -t.
-import { chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { logFilePath } from '../../src/control/paths.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, isAlive, padmin, PCHECK, Pcheck, run, sandbox, startDetached, type Sandbox } from './harness.js';
 
@@ -126,6 +127,28 @@ describe('signals', () => {
     daemon.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);
     expect(daemon.lines.join('\n')).toMatch(/pcheck stop\. .* reason=SIGTERM status=0/);
+  });
+
+  it('without LogFile the structured log has its default place; padmin logs there too; a reload reopens it', async () => {
+    box = sandbox();
+    const fixture = box.fixture('testd');
+    const script = box.script('restart.sh', `setsid ${fixture} 1000 >/dev/null 2>&1 &`);
+    const pfile = box.file('pfile', `${fixture} ${script} - - - start_wait=5\n`);
+    startDetached(fixture);
+    const daemon = new Pcheck(pfile, box.env);
+    daemons.push(daemon.pid);
+    await daemon.waitFor(/\) Up$/);
+    const logFile = logFilePath('default', pfile, box.env) as string;
+    expect(logFile.startsWith(`${box.env.PCHECK_LOG_DIR}/`)).toBe(true);
+    const records = () => readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records().map((record) => record.msgId)).toEqual(expect.arrayContaining(['PC001', 'PC101']));
+    expect((await padmin(pfile, box.env, '-c', 'show', 'pent')).status).toBe(0);
+    expect(records().find((record) => record.msgId === 'PA001')).toMatchObject({ tag: 'padmin', command: 'show pent', pfile });
+    // logrotate moves the file away; a reload starts a new one
+    renameSync(logFile, `${logFile}.1`);
+    expect((await padmin(pfile, box.env, '-c', 'reload')).status).toBe(0);
+    await eventually(() => existsSync(logFile) || undefined);
+    await eventually(() => records().some((record) => record.msgId === 'PC003') || undefined);
   });
 
   it('SIGUSR1 without DumpFileName says why no dump came, and pcheck goes on', async () => {

@@ -25,7 +25,12 @@ export interface Sandbox {
 export function sandbox(): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'pcheck-e2e-'));
   const tracked: number[] = [];
-  const env = { ...process.env, PCHECK_RUN_DIR: join(dir, 'run'), PCHECK_SYSLOG_SOCKET: join(dir, 'no-syslog.sock') };
+  const env = {
+    ...process.env,
+    PCHECK_RUN_DIR: join(dir, 'run'),
+    PCHECK_LOG_DIR: join(dir, 'log'),
+    PCHECK_SYSLOG_SOCKET: join(dir, 'no-syslog.sock'),
+  };
   return {
     dir,
     env,

@@ -185,6 +185,7 @@ describe('stall monitoring', () => {
     chownSync(runDir, 65534, 65534);
     for (const file of ['pfile', 'restart.sh']) chmodSync(join(box.dir, file), 0o755);
     box.env.PCHECK_RUN_DIR = runDir;
+    box.env.PCHECK_LOG_DIR = runDir;
     pcheck = new Pcheck(pfile, box.env, ['-F'], ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']);
     await eventually(async () => ((await stallChk(pfile, 'web')) === 'AVAIL' ? true : undefined), 10_000, 'stall_chk AVAIL');
     process.kill(pid, 'SIGSTOP');

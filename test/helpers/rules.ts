@@ -29,7 +29,7 @@ export function config(entries: EntryRule[], overrides: Partial<Config> = {}): C
     monitorInterval: DEFAULTS.monitorInterval,
     livenessInterval: DEFAULTS.livenessInterval,
     dumpFileName: null,
-    logFile: null,
+    logFile: 'none',
     entries,
     ...overrides,
   };

@@ -14,12 +14,19 @@ const errorsOf = (text: string) => read(text).errors.map((error) => `${error.lin
 
 describe('global parameters', () => {
   it('defaults when absent', () => {
-    expect(only('')).toMatchObject({ monitorInterval: 10, livenessInterval: 0.2, dumpFileName: null, logFile: null, entries: [] });
+    expect(only('')).toMatchObject({ monitorInterval: 10, livenessInterval: 0.2, dumpFileName: null, logFile: 'default', entries: [] });
   });
 
   it('reads MonitorInterval, LivenessInterval, DumpFileName, LogFile; accepts MsgCheckInterval', () => {
     const config = only('MonitorInterval 5\nLivenessInterval 0.1\nDumpFileName /var/run/p.dump\nLogFile /var/log/p.json\nMsgCheckInterval 3\n');
     expect(config).toMatchObject({ monitorInterval: 5, livenessInterval: 0.1, dumpFileName: '/var/run/p.dump', logFile: '/var/log/p.json' });
+  });
+
+  it('LogFile none turns the structured log off; without LogFile it goes to the default place', () => {
+    expect(only('LogFile none\n').logFile).toBe('none');
+    expect(only('LogFile NONE\n').logFile).toBe('none');
+    expect(only('MonitorInterval 5\n').logFile).toBe('default');
+    expect(errorsOf('LogFile relative.json\n')).toEqual(['1: LogFile must be an absolute path (got "relative.json")']);
   });
 
   it('a keyword in another case is read with a warning', () => {
