@@ -2,7 +2,7 @@
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { logFilePath } from '../../src/control/paths.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, isAlive, padmin, PCHECK, Pcheck, run, sandbox, startDetached, type Sandbox } from './harness.js';
+import { eventually, isAlive, padmin, PCHECK, Pcheck, run, sandbox, watchedFixture, type Sandbox } from './harness.js';
 
 let box: Sandbox;
 const daemons: number[] = [];
@@ -20,12 +20,8 @@ afterEach(() => {
 
 function setup() {
   box = sandbox();
-  const fixture = box.fixture('testd');
-  const script = box.script('restart.sh', `setsid ${fixture} 1000 >/dev/null 2>&1 &`);
   const logFile = `${box.dir}/pcheck.log`;
-  const pfile = box.file('pfile', `LogFile ${logFile}\n${fixture} ${script} - - - start_wait=5\n`);
-  startDetached(fixture);
-  return { fixture, pfile, logFile };
+  return { ...watchedFixture(box, `LogFile ${logFile}\n`), logFile };
 }
 
 const pcheck = (...args: string[]) => run(process.execPath, [PCHECK, ...args], box.env);
@@ -131,16 +127,16 @@ describe('signals', () => {
 
   it('without LogFile the structured log has its default place; padmin logs there too; a reload reopens it', async () => {
     box = sandbox();
-    const fixture = box.fixture('testd');
-    const script = box.script('restart.sh', `setsid ${fixture} 1000 >/dev/null 2>&1 &`);
-    const pfile = box.file('pfile', `${fixture} ${script} - - - start_wait=5\n`);
-    startDetached(fixture);
+    const { pfile } = watchedFixture(box);
     const daemon = new Pcheck(pfile, box.env);
     daemons.push(daemon.pid);
     await daemon.waitFor(/\) Up$/);
     const logFile = logFilePath('default', pfile, box.env) as string;
     expect(logFile.startsWith(`${box.env.PCHECK_LOG_DIR}/`)).toBe(true);
-    const records = () => readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const records = () =>
+      existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>) : [];
+    // stderr gets each line just before the structured log does
+    await eventually(() => (records().some((record) => record.msgId === 'PC101') ? true : undefined));
     expect(records().map((record) => record.msgId)).toEqual(expect.arrayContaining(['PC001', 'PC101']));
     expect((await padmin(pfile, box.env, '-c', 'show', 'pent')).status).toBe(0);
     expect(records().find((record) => record.msgId === 'PA001')).toMatchObject({ tag: 'padmin', command: 'show pent', pfile });

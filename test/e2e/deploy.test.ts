@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, padmin, Pcheck, ROOT, run, sandbox, startDetached, type Sandbox } from './harness.js';
+import { eventually, padmin, Pcheck, ROOT, run, sandbox, startDetached, watchedFixture, type Sandbox } from './harness.js';
 
 let box: Sandbox;
 const AUTOREBOOT = join(ROOT, 'templates/autoreboot/autoreboot.sh');
@@ -32,24 +32,22 @@ describe('templates/logrotate', () => {
   it('rotates the default structured log under a running pcheck, which goes on writing to it', async () => {
     if (!existsSync('/usr/sbin/logrotate')) throw new Error('logrotate is not installed: apt-get install -y logrotate (.ci/run does)');
     box = sandbox();
-    const fixture = box.fixture('testd');
-    const script = box.script('restart.sh', `setsid ${fixture} 1000 >/dev/null 2>&1 &`);
-    const pfile = box.file('pfile', `${fixture} ${script} - - - start_wait=5\n`);
-    startDetached(fixture);
+    const { pfile } = watchedFixture(box);
     const pcheck = new Pcheck(pfile, box.env);
     try {
       await pcheck.waitFor(/\) Up$/);
       const logDir = box.env.PCHECK_LOG_DIR as string;
-      const [logFile] = readdirSync(logDir).map((name) => join(logDir, name));
+      const logFile = join(logDir, readdirSync(logDir)[0] ?? 'none');
+      await eventually(() => (readFileSync(logFile, 'utf8').includes('"msgId":"PC101"') ? true : undefined));
       const config = join(box.dir, 'logrotate.conf');
       writeFileSync(config, readFileSync(join(ROOT, 'templates/logrotate/pcheck'), 'utf8').replace('/var/log/pcheck/', `${logDir}/`), { mode: 0o644 });
       const rotated = await run('logrotate', ['-f', '-s', join(box.dir, 'logrotate.state'), config], box.env);
       expect(rotated.status, rotated.stderr).toBe(0);
       expect(readFileSync(`${logFile}.1`, 'utf8')).toContain('"msgId":"PC101"');
-      expect(readFileSync(logFile as string, 'utf8')).toBe('');
+      expect(readFileSync(logFile, 'utf8')).toBe('');
       expect((await padmin(pfile, box.env, '-c', 'stop')).status).toBe(0);
-      await eventually(() => (readFileSync(logFile as string, 'utf8').includes('"msgId":"PC110"') ? true : undefined));
-      expect(readFileSync(logFile as string, 'utf8').startsWith('{')).toBe(true);
+      await eventually(() => (readFileSync(logFile, 'utf8').includes('"msgId":"PC110"') ? true : undefined));
+      expect(readFileSync(logFile, 'utf8').startsWith('{')).toBe(true);
     } finally {
       pcheck.kill('SIGKILL');
       await pcheck.exited;

@@ -105,6 +105,18 @@ function readdirSafe(path: string): string[] {
   }
 }
 
+/**
+ * The common case: a fixture process already running, a restart script that starts it again, and
+ * a pfile watching it (with `head`, global lines, first).
+ */
+export function watchedFixture(box: Sandbox, head = ''): { fixture: string; pfile: string } {
+  const fixture = box.fixture('testd');
+  const script = box.script('restart.sh', `setsid ${fixture} 1000 >/dev/null 2>&1 &`);
+  const pfile = box.file('pfile', `${head}${fixture} ${script} - - - start_wait=5\n`);
+  startDetached(fixture);
+  return { fixture, pfile };
+}
+
 /** A running foreground pcheck whose stderr is collected line by line. */
 export class Pcheck {
   readonly child: ChildProcess;
