@@ -7,6 +7,7 @@ import { COMMANDS, type Command as ControlCommand, type Response } from '../cont
 import type { PentView, RuleView } from '../control/views.js';
 import { createMessageLog } from '../log/message-log.js';
 import { lex } from '../pfile/lexer.js';
+import { logFileSetting } from '../pfile/types.js';
 import { request, TransportError } from './client.js';
 import { renderPents, renderRules } from './render.js';
 
@@ -85,8 +86,9 @@ function structuredLogOf(pfile: string): string | null {
   } catch {
     return null;
   }
-  const value = lines.find((line) => line.fields[0] === 'LogFile')?.fields[1];
-  return logFilePath(value?.toLowerCase() === 'none' ? 'none' : value?.startsWith('/') ? value : 'default', pfile);
+  // a bad LogFile line is pcheck's to report; padmin then logs where pcheck would by default
+  const setting = logFileSetting(lines.find((line) => line.fields[0] === 'LogFile')?.fields[1]) ?? 'default';
+  return logFilePath(setting, pfile);
 }
 
 function printAnswer(command: ControlCommand, data: unknown, pent: number | undefined): void {

@@ -4,6 +4,7 @@ import { lex, type LogicalLine } from './lexer.js';
 import { BLOCK_NAMES, buildStallRule, PS_LINES, type PsLine, type PsValue } from './stall.js';
 import {
   DEFAULTS,
+  logFileSetting,
   type ArgsMatch,
   type Config,
   type Diagnostic,
@@ -122,7 +123,8 @@ function buildConfig(
     monitorInterval,
     livenessInterval,
     dumpFileName: path('DumpFileName'),
-    logFile: globals.get('LogFile')?.value.toLowerCase() === 'none' ? 'none' : (path('LogFile') ?? 'default'),
+    // neither none nor an absolute path: path() reports the error
+    logFile: logFileSetting(globals.get('LogFile')?.value) ?? path('LogFile') ?? 'default',
     entries: Object.freeze(entries.map((entry) => Object.freeze({ ...entry.rule, stall: Object.freeze(entry.stall) }))),
   });
 }

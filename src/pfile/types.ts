@@ -112,6 +112,16 @@ export const DEFAULTS = Object.freeze({
   stallHost: '127.0.0.1',
 });
 
+/**
+ * Config.logFile from LogFile as written (undefined: not written): `none`, the path, `default`;
+ * null when the value is neither `none` nor an absolute path.
+ */
+export function logFileSetting(written: string | undefined): string | null {
+  if (written === undefined) return 'default';
+  if (written.toLowerCase() === 'none') return 'none';
+  return written.startsWith('/') ? written : null;
+}
+
 /** Per-attempt probe timeout in seconds: the block's, else the smaller of 10 s and the interval. */
 export function stallTimeout(rule: StallRule): number {
   return rule.timeout ?? Math.min(10, rule.interval);
