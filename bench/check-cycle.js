@@ -29,7 +29,7 @@ export async function run() {
     }));
     const config = { file: '/bench/pfile', monitorInterval: 10, livenessInterval: DEFAULTS.livenessInterval, dumpFileName: null, logFile: 'none', entries };
     const scanner = new ProcessScanner(() => performance.now());
-    const log = { emit: () => undefined, close: async () => undefined };
+    const log = { emit: () => undefined, close: async () => undefined, reopen: () => undefined };
     const supervisor = new Supervisor(config, {
       now: () => performance.now(), wallNow: () => Date.now(), scan: () => scanner.scan(),
       watch: (pid, startTime) => StatHandle.open(pid, startTime), statOf: (pid) => readStat(pid), readPidfile: () => null,

@@ -207,10 +207,14 @@ class Daemon {
       return fail('E_PFILE', `${pfile} has ${loaded.errors.length} error(s); the running configuration is unchanged`, diagnostics);
     }
     const previous = this.supervisor.currentConfig;
-    // reopened on every reload: after logrotate moves the LogFile, a reload (SIGHUP) starts a new one
-    const old = this.log;
-    this.log = this.openLog(loaded.config);
-    await old.close();
+    // the LogFile is reopened on every reload: after logrotate moves it, a reload (SIGHUP) starts a new one
+    if (loaded.config.logFile === previous.logFile) {
+      this.log.reopen();
+    } else {
+      const old = this.log;
+      this.log = this.openLog(loaded.config);
+      await old.close();
+    }
     const counts = this.supervisor.reload(loaded.config);
     for (const diagnostic of diagnostics) this.log.emit('pfileDiagnostic', { diagnostic });
     this.log.emit('reloaded', { pfile, entries: loaded.config.entries.length, ...counts });

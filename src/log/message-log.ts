@@ -28,7 +28,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   const pid = options.pid ?? process.pid;
   const stderr = options.stderr ?? process.stderr;
   const syslog = new SyslogWriter(options.syslogSocket ?? syslogSocketPath(), options.tag, pid);
-  const structured = openStructuredLog(options.logFile, options.tag, pid, stderr);
+  const { logger: structured, destination } = openStructuredLog(options.logFile, options.tag, pid, stderr) ?? {};
   return {
     emit<K extends MessageKey>(key: K, fields: FieldsOf<K>): void {
       const message = MSG[key];
@@ -41,15 +41,26 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
       await syslog.close();
       structured?.flush();
     },
+    reopen(): void {
+      destination?.reopen();
+    },
   };
 }
 
 // Synchronous writes: messages are rare, and none may be lost when pcheck exits right after one.
-function openStructuredLog(logFile: string | null, tag: string, pid: number, stderr: NodeJS.WritableStream): Logger | null {
+function openStructuredLog(
+  logFile: string | null,
+  tag: string,
+  pid: number,
+  stderr: NodeJS.WritableStream,
+): { logger: Logger; destination: ReturnType<typeof pino.destination> } | null {
   if (logFile === null) return null;
   try {
     const destination = pino.destination({ dest: logFile, sync: true, mkdir: true });
-    return pino({ base: { tag, daemonPid: pid }, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' }, destination);
+    // a reopen that fails is told here; writes go on to the file already open
+    destination.on('error', (error: Error) => stderr.write(`${tag}[${pid}]: cannot open LogFile ${logFile}: ${error.message}\n`));
+    const logger = pino({ base: { tag, daemonPid: pid }, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' }, destination);
+    return { logger, destination };
   } catch (error) {
     stderr.write(`${tag}[${pid}]: cannot open LogFile ${logFile}: ${(error as Error).message}\n`);
     return null;
@@ -71,6 +82,7 @@ export function createMemoryLog(): MessageLog & { entries(): Recorded[]; texts()
       recorded.push({ key, fields: fields as Record<string, unknown>, text });
     },
     close: async () => undefined,
+    reopen: () => undefined,
     entries: () => [...recorded],
     texts: () => recorded.map((entry) => entry.text),
   };

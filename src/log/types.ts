@@ -5,4 +5,6 @@ export interface MessageLog {
   emit<K extends MessageKey>(key: K, fields: FieldsOf<K>): void;
   /** Flushes and releases destinations (the syslog writer, the pino file). */
   close(): Promise<void>;
+  /** Opens the structured log's file again by its path (after logrotate moved it). */
+  reopen(): void;
 }
