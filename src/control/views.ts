@@ -8,7 +8,8 @@ export interface PentView {
   readonly pid: number | null;
   readonly retry_count: number;
   readonly restart_count: number;
-  readonly proc_sts: 'INIT' | 'AVAIL' | 'DOWN' | 'RESTART' | 'UNAVAIL';
+  /** UNKNOWN: the last check could not read the process (pcheck out of descriptors); see PC011. */
+  readonly proc_sts: 'INIT' | 'AVAIL' | 'DOWN' | 'RESTART' | 'UNAVAIL' | 'UNKNOWN';
   readonly stall_chk: readonly { readonly kind: StallKind; readonly state: StallSts }[];
   readonly retry_over_act: string;
   /** `YYYY/MM/DD hh:mm:ss` in the daemon's local time, or null before the first restart. */

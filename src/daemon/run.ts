@@ -10,15 +10,17 @@ import type { MessageLog } from '../log/types.js';
 import { loadPfile } from '../pfile/load.js';
 import { formatDiagnostic, type Config, type Diagnostic } from '../pfile/types.js';
 import { PROBES } from '../probes/index.js';
-import { readStat, StatHandle } from '../system/proc.js';
+import { isExhaustion, ProcUnreadable, readStat, StatHandle } from '../system/proc.js';
 import { ProcessScanner } from '../system/scan.js';
 import { runScript } from '../system/script.js';
+import { after, every } from '../system/timers.js';
 import { prepareRunDir, startControlServer } from './control-server.js';
+import { CRASH_STATUS, installLastResort } from './last-resort.js';
 import { acquireLock, AlreadyRunning, type Lock } from './lock.js';
 import { Supervisor } from './supervisor.js';
 
 /** pcheck's exit statuses. */
-export const EXIT = Object.freeze({ ok: 0, startFailed: 1, badPfile: 2, retryOverExit: 3 });
+export const EXIT = Object.freeze({ ok: 0, startFailed: 1, badPfile: 2, retryOverExit: 3, crashed: CRASH_STATUS });
 
 export class StartError extends Error {
   constructor(
@@ -83,10 +85,10 @@ class Daemon {
   private log: MessageLog;
   private readonly supervisor: Supervisor;
   private server: Server | null = null;
-  private livenessTimer: NodeJS.Timeout | null = null;
-  private fullCheckTimer: NodeJS.Timeout | null = null;
+  private cancelSchedule: () => void = () => undefined;
   private shuttingDown = false;
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
+  private removeLastResort: () => void = () => undefined;
 
   constructor(
     config: Config,
@@ -114,10 +116,7 @@ class Daemon {
           return ''; // trusts nothing: the probe fails and says why
         }
       },
-      after: (ms, callback) => {
-        const timer = setTimeout(() => this.guard(callback), ms);
-        return () => clearTimeout(timer);
-      },
+      after: (ms, callback) => after(ms, () => this.guard(callback)),
       log: () => this.log,
       onRetryOver: () => this.writeDump(false),
       onFatalRetryOver: (action, rule) =>
@@ -138,6 +137,10 @@ class Daemon {
     const config = this.supervisor.currentConfig;
     for (const warning of warnings) this.log.emit('pfileDiagnostic', { diagnostic: formatDiagnostic(warning) });
     this.log.emit('started', { pfile: config.file, entries: config.entries.length, pid: process.pid });
+    this.removeLastResort = installLastResort((error) => {
+      this.log.emit('crashed', { error, status: EXIT.crashed });
+      void this.shutdown(EXIT.crashed, 'unexpected error (PC013)');
+    });
     this.onSignal('SIGTERM', () => void this.shutdown(EXIT.ok, 'SIGTERM'));
     this.onSignal('SIGINT', () => void this.shutdown(EXIT.ok, 'SIGINT'));
     this.onSignal('SIGHUP', () => void this.reload());
@@ -152,10 +155,13 @@ class Daemon {
   }
 
   private schedule(config: Config): void {
-    if (this.livenessTimer) clearInterval(this.livenessTimer);
-    if (this.fullCheckTimer) clearInterval(this.fullCheckTimer);
-    this.livenessTimer = setInterval(() => this.guard(() => this.supervisor.livenessTick()), config.livenessInterval * 1000);
-    this.fullCheckTimer = setInterval(() => this.guard(() => this.supervisor.fullCheck()), config.monitorInterval * 1000);
+    this.cancelSchedule();
+    const cancelLiveness = every(config.livenessInterval * 1000, () => this.guard(() => this.supervisor.livenessTick()));
+    const cancelFullCheck = every(config.monitorInterval * 1000, () => this.guard(() => this.supervisor.fullCheck()));
+    this.cancelSchedule = () => {
+      cancelLiveness();
+      cancelFullCheck();
+    };
   }
 
   // A bug in one check is logged, never the end of monitoring.
@@ -254,8 +260,7 @@ class Daemon {
   private async shutdown(status: number, reason: string): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
-    if (this.livenessTimer) clearInterval(this.livenessTimer);
-    if (this.fullCheckTimer) clearInterval(this.fullCheckTimer);
+    this.cancelSchedule();
     for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
     this.supervisor.stop();
     // not awaited: a client still sending its request must not hold the shutdown up
@@ -268,6 +273,7 @@ class Daemon {
     await this.lock.release();
     this.log.emit('stopped', { pfile: this.options.pfile, reason, status });
     await this.log.close();
+    this.removeLastResort();
     this.resolveDone({ status, reason });
   }
 }
@@ -285,11 +291,13 @@ function killProcess(pid: number): string | null {
   }
 }
 
+// null when the file names no pid; out of descriptors, it cannot tell (ProcUnreadable)
 function readPidfile(path: string): number | null {
   try {
     const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
     return Number.isInteger(pid) && pid > 0 ? pid : null;
-  } catch {
+  } catch (error) {
+    if (isExhaustion(error)) throw new ProcUnreadable((error as NodeJS.ErrnoException).code ?? 'EMFILE');
     return null;
   }
 }

@@ -25,7 +25,7 @@ import {
 } from '../monitor/stall.js';
 import type { ProbeResult, ProbeTarget } from '../probes/types.js';
 import { DEFAULTS, type Config, type EntryRule, type RetryOverAction, type StallKind } from '../pfile/types.js';
-import type { Liveness, ProcInfo, StatFields } from '../system/proc.js';
+import { ProcUnreadable, type Liveness, type ProcInfo, type StatFields } from '../system/proc.js';
 import type { ScriptOptions, ScriptResult } from '../system/script.js';
 
 /** A cheap handle on one known process. */
@@ -34,13 +34,18 @@ export interface Watch {
   close(): void;
 }
 
-/** Everything the supervisor asks of the OS; the daemon passes the real one, tests a fake. */
+/**
+ * Everything the supervisor asks of the OS; the daemon passes the real one, tests a fake. scan,
+ * watch and statOf throw ProcUnreadable when /proc cannot be read for lack of descriptors or
+ * memory: such a read says nothing about any process.
+ */
 export interface SupervisorDeps {
   readonly now: () => number;
   readonly wallNow: () => number;
   readonly scan: () => ProcInfo[];
   readonly watch: (pid: number, startTime: number) => Watch | null;
   readonly statOf: (pid: number) => StatFields | null;
+  /** Throws ProcUnreadable when the file cannot be read for lack of descriptors. */
   readonly readPidfile: (path: string) => number | null;
   readonly runScript: (path: string, options: ScriptOptions) => Promise<ScriptResult>;
   readonly probe: (kind: StallKind, target: ProbeTarget) => Promise<ProbeResult>;
@@ -70,6 +75,8 @@ interface StallRuntime {
 interface Runtime {
   state: EntryState;
   watch: Watch | null;
+  /** The last check of this entry's process could not be made (ProcUnreadable): its state is unknown. */
+  unknown: boolean;
   readonly argsTest: ((commandLine: string) => boolean) | null;
   stalls: StallRuntime[];
 }
@@ -83,6 +90,8 @@ export class Supervisor {
   private runtimes: Runtime[];
   private stopped = false;
   private lastScan = Number.NEGATIVE_INFINITY;
+  /** Why /proc cannot be read now (EMFILE, ...), null while it can: logged once when it starts and once when it ends. */
+  private blindness: string | null = null;
 
   constructor(
     private config: Config,
@@ -96,6 +105,11 @@ export class Supervisor {
     for (const runtime of this.runtimes) {
       if (!isWatched(runtime.state) || runtime.watch === null) continue;
       const liveness = runtime.watch.check();
+      if (liveness === 'unknown') {
+        this.cannotTell(runtime, 'EMFILE');
+        continue;
+      }
+      runtime.unknown = false;
       if (liveness !== 'alive') this.processDied(runtime, liveness);
     }
     if (this.deps.now() - this.lastScan >= DISCOVERY_MIN_GAP_MS) this.discover();
@@ -106,11 +120,21 @@ export class Supervisor {
     for (const runtime of this.runtimes) {
       const { state } = runtime;
       if (!isWatched(state) || state.pid === null) continue;
-      const stat = this.deps.statOf(state.pid);
+      let stat: StatFields | null;
+      try {
+        stat = this.deps.statOf(state.pid);
+      } catch (error) {
+        if (!(error instanceof ProcUnreadable)) throw error;
+        this.cannotTell(runtime, error.code);
+        continue;
+      }
+      runtime.unknown = false;
       if (stat === null || stat.startTime !== state.startTime) this.processDied(runtime, 'gone');
       else if (stat.state === 'Z' || stat.state === 'X') this.processDied(runtime, 'zombie');
+      // watched by path since a check that could not open its descriptor: take one again
+      else if (runtime.watch === null) this.rewatch(runtime);
     }
-    this.discover();
+    this.discover(true);
   }
 
   /** pause (`stop`) or resume (`start`) monitoring of every entry or of one pent_id; false if no such entry. */
@@ -131,18 +155,21 @@ export class Supervisor {
     const targets = this.select(pentId);
     if (targets === null) return null;
     const now = this.deps.now();
-    return targets.map(({ state, stalls }) => ({
+    return targets.map((runtime) => {
+      const { state, stalls } = runtime;
+      return {
       pname: state.rule.pname,
       pid: state.pid,
       retry_count: retriesInWindow(state, now),
       restart_count: state.restartCount,
-      proc_sts: state.procSts,
+      proc_sts: runtime.unknown ? 'UNKNOWN' : state.procSts,
       stall_chk: stalls.map((stall) => ({ kind: stall.state.rule.kind, state: stall.state.sts })),
       retry_over_act: state.rule.retryOverAction,
       rerun_time: state.rerunTime === null ? null : formatRerunTime(state.rerunTime),
       pent_id: state.rule.pentId,
       monitor_sts: state.monitoring ? 'on' : 'off',
-    }));
+      };
+    });
   }
 
   rules(pentId?: number): EntryRule[] | null {
@@ -198,6 +225,7 @@ export class Supervisor {
     return {
       state: initialState(rule),
       watch: null,
+      unknown: false,
       argsTest: compileArgs(rule.args),
       stalls: rule.stall.map((stallRule) => ({ state: initialStall(stallRule, now), dueAt: now, cancelTimer: null })),
     };
@@ -209,28 +237,73 @@ export class Supervisor {
     return runtime === undefined ? null : [runtime];
   }
 
-  private processDied(runtime: Runtime, liveness: Exclude<Liveness, 'alive'>): void {
+  private processDied(runtime: Runtime, liveness: 'gone' | 'zombie'): void {
     const { pid, startTime } = runtime.state;
     this.unwatch(runtime);
     let how: 'gone' | 'reused' | 'zombie' = liveness;
     if (liveness === 'gone' && pid !== null) {
-      const now = this.deps.statOf(pid);
-      if (now !== null && now.startTime !== startTime) how = 'reused';
+      try {
+        const now = this.deps.statOf(pid);
+        if (now !== null && now.startTime !== startTime) how = 'reused';
+      } catch {
+        // cannot tell reused from gone: it is gone either way
+      }
     }
     this.feed(runtime, { type: 'died', how });
   }
 
-  private discover(): void {
+  // An entry whose process could not be read: nothing is concluded; the log says why, once.
+  private cannotTell(runtime: Runtime, code: string): void {
+    runtime.unknown = true;
+    this.blind(code);
+  }
+
+  private blind(code: string): void {
+    if (this.blindness !== null) return;
+    this.blindness = code;
+    this.deps.log().emit('procUnreadable', { error: code });
+  }
+
+  private seeingAgain(): void {
+    if (this.blindness === null) return;
+    const code = this.blindness;
+    this.blindness = null;
+    this.deps.log().emit('procReadable', { error: code });
+  }
+
+  /** Looks for the process of every entry that waits for one. `full`: a full check, which also ends a blind spell once /proc reads again. */
+  private discover(full = false): void {
     const waiting = this.runtimes.filter((runtime) => needsDiscovery(runtime.state));
-    if (waiting.length === 0) return;
+    if (waiting.length === 0) {
+      if (full && !this.runtimes.some((runtime) => runtime.unknown)) this.seeingAgain();
+      return;
+    }
     this.lastScan = this.deps.now();
-    const procs = this.deps.scan();
+    let procs: ProcInfo[];
+    try {
+      procs = this.deps.scan();
+    } catch (error) {
+      if (!(error instanceof ProcUnreadable)) throw error;
+      // a partial scan proves no absence: no entry is declared missing until /proc reads again
+      for (const runtime of waiting) runtime.unknown = true;
+      this.blind(error.code);
+      return;
+    }
     for (const runtime of waiting) {
       if (!needsDiscovery(runtime.state)) continue;
       const { rule } = runtime.state;
-      const pidfilePid = rule.pidfile === null ? null : this.deps.readPidfile(rule.pidfile);
-      const found = choose(rule, runtime.argsTest, procs, pidfilePid);
-      const watch = found === null ? null : this.deps.watch(found.pid, found.startTime);
+      let found: ProcInfo | null;
+      let watch: Watch | null;
+      try {
+        const pidfilePid = rule.pidfile === null ? null : this.deps.readPidfile(rule.pidfile);
+        found = choose(rule, runtime.argsTest, procs, pidfilePid);
+        watch = found === null ? null : this.deps.watch(found.pid, found.startTime);
+      } catch (error) {
+        if (!(error instanceof ProcUnreadable)) throw error;
+        this.cannotTell(runtime, error.code);
+        continue;
+      }
+      runtime.unknown = false;
       if (found !== null && watch !== null) {
         runtime.watch = watch;
         this.feed(runtime, { type: 'found', pid: found.pid, startTime: found.startTime });
@@ -238,13 +311,21 @@ export class Supervisor {
         this.feed(runtime, { type: 'notFound' });
       }
     }
+    if (!this.runtimes.some((runtime) => runtime.unknown)) this.seeingAgain();
   }
 
   // A resumed entry's process may have died while monitoring was off.
   private rewatch(runtime: Runtime): void {
     const { pid, startTime } = runtime.state;
     if (!isWatched(runtime.state) || runtime.watch !== null || pid === null || startTime === null) return;
-    runtime.watch = this.deps.watch(pid, startTime);
+    try {
+      runtime.watch = this.deps.watch(pid, startTime);
+    } catch (error) {
+      if (!(error instanceof ProcUnreadable)) throw error;
+      // the next full check reads it again by path
+      this.cannotTell(runtime, error.code);
+      return;
+    }
     if (runtime.watch === null) this.processDied(runtime, 'gone');
   }
 
@@ -387,7 +468,15 @@ export class Supervisor {
       PS_REASON: reason,
       PS_RETRY_COUNT: String(retry),
     };
-    this.deps.runScript(rule.restartScript, { env, timeoutMs: rule.scriptTimeout * 1000 }).then((result) => {
+    // runScript never rejects; should it, the attempt failed like any script that could not run
+    const spawnFailure = (error: unknown): ScriptResult => ({
+      outcome: 'failed',
+      status: `spawn error: ${(error as Error).message}`,
+      endedBy: null,
+      output: '',
+      truncated: false,
+    });
+    this.deps.runScript(rule.restartScript, { env, timeoutMs: rule.scriptTimeout * 1000 }).catch(spawnFailure).then((result) => {
       // a reload may have dropped the entry while its script ran
       if (this.stopped || !this.runtimes.includes(runtime)) return;
       const log = this.deps.log();

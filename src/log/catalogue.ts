@@ -74,6 +74,17 @@ export const MSG = Object.freeze({
   dumpNotSet: def<PfileFields>('PC010', 'notice', (f) => `State dump not written: DumpFileName is not set. pfile='${f.pfile}'`),
   controlError: def<{ error: string }>('PC008', 'warning', (f) => `Control request rejected: ${f.error}`),
   internalError: def<{ error: string }>('PC009', 'err', (f) => `Internal error: ${f.error}`),
+  procUnreadable: def<{ error: string }>(
+    'PC011',
+    'warning',
+    (f) => `Cannot read /proc: ${f.error}; process states unknown, nothing is reported down or restarted until it reads again`,
+  ),
+  procReadable: def<{ error: string }>('PC012', 'notice', (f) => `/proc readable again after ${f.error}; monitoring resumed`),
+  crashed: def<{ error: string; status: number }>(
+    'PC013',
+    'err',
+    (f) => `pcheck stop on an unexpected error. status=${f.status} ${f.error}`,
+  ),
 
   command: def<PfileFields & { command: string }>(
     'PA001',

@@ -59,6 +59,8 @@ export class SyslogWriter {
       { stdio: ['pipe', 'ignore', 'pipe'] },
     ) as unknown as ChildProcessWithoutNullStreams;
     child.on('error', () => this.forget(child));
+    // a spawn that failed for want of descriptors has no pipes: stderr carries this message
+    if (child.stdin === null || child.stderr === null) return null;
     child.on('exit', () => this.forget(child));
     child.stdin.on('error', () => this.forget(child));
     // logger reports a send failure (syslog restarted, socket gone) on stderr: start afresh next time

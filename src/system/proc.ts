@@ -17,7 +17,30 @@ export interface ProcInfo extends StatFields {
   readonly uid: number | null;
 }
 
-export type Liveness = 'alive' | 'zombie' | 'gone';
+/** 'unknown': the process could not be read for lack of descriptors or memory; it says nothing of the process. */
+export type Liveness = 'alive' | 'zombie' | 'gone' | 'unknown';
+
+/** Errors that mean pcheck itself is short of a resource, not that the process is gone. */
+const EXHAUSTION = new Set(['EMFILE', 'ENFILE', 'ENOMEM', 'ENOBUFS']);
+
+export function isExhaustion(error: unknown): boolean {
+  return EXHAUSTION.has((error as NodeJS.ErrnoException | null)?.code ?? '');
+}
+
+/**
+ * /proc could not be read because pcheck is out of descriptors (EMFILE, ENFILE) or memory: nothing
+ * may be concluded about any process from such a read.
+ */
+export class ProcUnreadable extends Error {
+  constructor(readonly code: string) {
+    super(`cannot read /proc: ${code}`);
+  }
+}
+
+// Rethrows exhaustion as ProcUnreadable; any other error means the process (or its file) is gone.
+function unlessExhausted(error: unknown): void {
+  if (isExhaustion(error)) throw new ProcUnreadable((error as NodeJS.ErrnoException).code ?? 'EMFILE');
+}
 
 // comm may contain blanks and parentheses: it ends at the last ')'.
 export function parseStat(text: string): StatFields | null {
@@ -38,17 +61,27 @@ export function stateOf(text: string): string {
   return close < 0 ? '?' : text.charAt(close + 2);
 }
 
+/** The stat of a pid, null when there is no such process; throws ProcUnreadable when it cannot tell. */
 export function readStat(pid: number, root = '/proc'): StatFields | null {
   try {
     return parseStat(readFileSync(`${root}/${pid}/stat`, 'latin1'));
-  } catch {
+  } catch (error) {
+    unlessExhausted(error);
     return null;
   }
 }
 
+/** Throws ProcUnreadable when /proc cannot be listed for lack of descriptors or memory. */
 export function listPids(root = '/proc'): number[] {
   const pids: number[] = [];
-  for (const name of readdirSync(root)) {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch (error) {
+    unlessExhausted(error);
+    throw error;
+  }
+  for (const name of names) {
     const code = name.charCodeAt(0);
     if (code >= 48 && code <= 57) pids.push(Number(name));
   }
@@ -59,7 +92,8 @@ export function readExe(pid: number, root = '/proc'): string | null {
   try {
     const target = readlinkSync(`${root}/${pid}/exe`);
     return target.endsWith(' (deleted)') ? target.slice(0, -' (deleted)'.length) : target;
-  } catch {
+  } catch (error) {
+    unlessExhausted(error);
     return null;
   }
 }
@@ -70,7 +104,8 @@ export function readArgv(pid: number, root = '/proc'): string[] {
     const parts = raw.split('\0');
     if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
     return parts;
-  } catch {
+  } catch (error) {
+    unlessExhausted(error);
     return [];
   }
 }
@@ -80,7 +115,8 @@ export function readUid(pid: number, root = '/proc'): number | null {
     const status = readFileSync(`${root}/${pid}/status`, 'latin1');
     const match = /^Uid:\s+(\d+)/m.exec(status);
     return match ? Number(match[1]) : null;
-  } catch {
+  } catch (error) {
+    unlessExhausted(error);
     return null;
   }
 }
@@ -88,6 +124,8 @@ export function readUid(pid: number, root = '/proc'): number | null {
 /**
  * An open /proc/<pid>/stat: reads through it always describe the process it was opened for,
  * and fail with ESRCH once that process is reaped, even if its pid has been given to another.
+ * Opened while pcheck is out of descriptors, it reads by path (comparing the start time) and
+ * takes a descriptor as soon as one is free.
  */
 export class StatHandle {
   private static readonly buffer = Buffer.alloc(1024);
@@ -99,17 +137,19 @@ export class StatHandle {
     private readonly root: string,
   ) {}
 
-  /** Opens a handle and confirms the process is the one seen (same start time); null if not. */
+  /**
+   * Opens a handle and confirms the process is the one seen (same start time); null if not.
+   * Throws ProcUnreadable when it cannot tell (no descriptor, and the stat cannot be read by path).
+   */
   static open(pid: number, startTime: number, root = '/proc'): StatHandle | null {
-    let fd: number | null = null;
+    const handle = new StatHandle(pid, startTime, StatHandle.openFd(pid, root), root);
+    let first: string | null;
     try {
-      fd = openSync(`${root}/${pid}/stat`, 'r');
+      first = handle.readText();
     } catch (error) {
-      // out of descriptors: fall back to reading by path and comparing the start time
-      if ((error as NodeJS.ErrnoException).code !== 'EMFILE' && (error as NodeJS.ErrnoException).code !== 'ENFILE') return null;
+      handle.close();
+      throw error;
     }
-    const handle = new StatHandle(pid, startTime, fd, root);
-    const first = handle.readText();
     const fields = first === null ? null : parseStat(first);
     if (fields === null || fields.startTime !== startTime) {
       handle.close();
@@ -118,9 +158,15 @@ export class StatHandle {
     return handle;
   }
 
-  /** alive, zombie (state Z or X), or gone (reaped, or the pid now belongs to another process). */
+  /** alive, zombie (state Z or X), gone (reaped, or the pid now belongs to another process), or unknown (no descriptor to read it). */
   check(): Liveness {
-    const text = this.readText();
+    if (this.fd === null) this.adoptFd();
+    let text: string | null;
+    try {
+      text = this.readText();
+    } catch {
+      return 'unknown';
+    }
     if (text === null) return 'gone';
     if (this.fd === null) {
       const fields = parseStat(text);
@@ -142,12 +188,40 @@ export class StatHandle {
     }
   }
 
+  // null when out of descriptors (the handle then reads by path); throws nothing else: a missing
+  // process shows in the first read
+  private static openFd(pid: number, root: string): number | null {
+    try {
+      return openSync(`${root}/${pid}/stat`, 'r');
+    } catch {
+      return null;
+    }
+  }
+
+  // A handle opened without a descriptor takes one once they are free again, if the pid is still its process.
+  private adoptFd(): void {
+    const fd = StatHandle.openFd(this.pid, this.root);
+    if (fd === null) return;
+    try {
+      const length = readSync(fd, StatHandle.buffer, 0, StatHandle.buffer.length, 0);
+      if (parseStat(StatHandle.buffer.toString('latin1', 0, length))?.startTime === this.startTime) {
+        this.fd = fd;
+        return;
+      }
+    } catch {
+      // gone: the read by path says so
+    }
+    closeSync(fd);
+  }
+
+  // null when the process is gone; throws ProcUnreadable when it cannot be read for lack of resources
   private readText(): string | null {
     try {
       if (this.fd === null) return readFileSync(`${this.root}/${this.pid}/stat`, 'latin1');
       const length = readSync(this.fd, StatHandle.buffer, 0, StatHandle.buffer.length, 0);
       return StatHandle.buffer.toString('latin1', 0, length);
-    } catch {
+    } catch (error) {
+      unlessExhausted(error);
       return null;
     }
   }

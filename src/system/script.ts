@@ -2,8 +2,9 @@
 // when the script's own process exits, even while a daemon it started still holds its stdout
 // (execa's promise waits for the streams to close), and a timeout must signal the script's whole
 // process group, not only its pid.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { after } from './timers.js';
 
 export interface ScriptResult {
   readonly outcome: 'ok' | 'failed' | 'timeout';
@@ -34,11 +35,19 @@ export function runScript(path: string, options: ScriptOptions): Promise<ScriptR
     let endedBy: ScriptResult['endedBy'] = null;
     let settled = false;
 
-    const child = spawn(path, [], {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...options.env },
-    });
+    let child: ChildProcess;
+    try {
+      child = spawn(path, [], {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...options.env },
+      });
+    } catch (error) {
+      resolve({ outcome: 'failed', status: `spawn error: ${(error as Error).message}`, endedBy: null, output: '', truncated: false });
+      return;
+    }
+    // First: a spawn that fails (EMFILE: no descriptor for the pipes) reports here, with no stdio at all
+    child.on('error', (error) => finish('failed', `spawn error: ${error.message}`));
 
     const collect = (chunk: Buffer): void => {
       if (settled) return; // drained and dropped: a daemon started by the script may write here for ever
@@ -52,18 +61,18 @@ export function runScript(path: string, options: ScriptOptions): Promise<ScriptR
       chunks.push(part);
       kept += part.length;
     };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.stdout.on('error', () => undefined);
-    child.stderr.on('error', () => undefined);
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.on('data', collect);
+      stream?.on('error', () => undefined);
+    }
 
     const finish = (outcome: ScriptResult['outcome'], status: string): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timeoutTimer);
+      cancelTimeout();
       // Keep draining so a daemon holding the pipe never blocks or gets SIGPIPE, but let pcheck exit.
-      (child.stdout as Socket).unref();
-      (child.stderr as Socket).unref();
+      (child.stdout as Socket | null)?.unref();
+      (child.stderr as Socket | null)?.unref();
       resolve({ outcome, status, endedBy, output: Buffer.concat(chunks).toString('utf8'), truncated });
     };
 
@@ -78,12 +87,11 @@ export function runScript(path: string, options: ScriptOptions): Promise<ScriptR
     };
 
     // TERM at the timeout; KILL to whatever is left of the group killGraceMs later, even if the script is gone.
-    const timeoutTimer = setTimeout(() => {
+    const cancelTimeout = after(options.timeoutMs, () => {
       signalGroup('SIGTERM');
       setTimeout(() => signalGroup('SIGKILL'), killGraceMs).unref();
-    }, options.timeoutMs);
+    });
 
-    child.on('error', (error) => finish('failed', `spawn error: ${error.message}`));
     child.on('exit', (code, signal) => {
       if (endedBy !== null) finish('timeout', signal !== null ? `signal=${signal}` : `exit=${code}`);
       else if (code === 0) finish('ok', 'exit=0');
