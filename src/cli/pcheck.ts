@@ -1,12 +1,14 @@
 // pcheck: argv, the -t check, the detaching start and the foreground run. The only place pcheck exits.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command, Option, type CommanderError } from 'commander';
 import { runDir } from '../control/paths.js';
 import { EXIT, startDaemon, StartError, type RunningDaemon } from '../daemon/run.js';
+import { checkDestinations } from '../log/destinations.js';
 import { syslogSocketPath } from '../log/message-log.js';
+import { lex } from '../pfile/lexer.js';
 import { loadPfile } from '../pfile/load.js';
 import { formatDiagnostic } from '../pfile/types.js';
 import { request, TransportError } from './client.js';
@@ -54,6 +56,10 @@ function checkOnly(pfile: string): never {
   const result = loadPfile(pfile);
   printDiagnostics(result.errors, result.warnings);
   if (result.config === null) process.exit(EXIT.badPfile);
+  const logFileLine = lineOf(pfile, 'LogFile');
+  for (const warning of checkDestinations(result.config).warnings) {
+    printDiagnostics([{ file: pfile, line: logFileLine, severity: 'warning', message: warning }]);
+  }
   const count = result.config.entries.length;
   process.stdout.write(`${pfile}: ok, ${count} ${count === 1 ? 'entry' : 'entries'}\n`);
   process.exit(EXIT.ok);
@@ -81,6 +87,7 @@ async function runDaemonChild(pfile: string): Promise<never> {
     report(`ERROR ${status} ${JSON.stringify((error as Error).message)}`, true);
     process.exit(status);
   }
+  for (const warning of daemon.warnings) report(`WARN ${JSON.stringify(warning)}`, false);
   report(`READY ${process.pid}`, false);
   const closeLater = setTimeout(closeReport, REPORT_OPEN_MS);
   closeLater.unref();
@@ -131,7 +138,11 @@ async function detach(pfile: string): Promise<never> {
     clearTimeout(timer);
     return line;
   };
-  const line = await nextLine(START_TIMEOUT_MS);
+  let line = await nextLine(START_TIMEOUT_MS);
+  while (line?.startsWith('WARN ')) {
+    process.stderr.write(`pcheck: warning: ${JSON.parse(line.slice('WARN '.length)) as string}\n`);
+    line = await nextLine(START_TIMEOUT_MS);
+  }
   if (line === null) {
     process.stderr.write(`pcheck: the daemon (pid ${child.pid}) did not report ready within ${START_TIMEOUT_MS / 1000} s; see syslog\n`);
     process.exit(EXIT.startFailed);
@@ -169,6 +180,15 @@ async function detach(pfile: string): Promise<never> {
   child.unref();
   process.stdout.write(`pcheck: monitoring ${pfile} (pid ${daemonPid})\n`);
   process.exit(EXIT.ok);
+}
+
+// The line a global keyword is written on (0 when it is not), for warnings about its value.
+function lineOf(pfile: string, keyword: string): number {
+  try {
+    return lex(readFileSync(pfile, 'utf8'), pfile).lines.find((line) => line.fields[0]?.toLowerCase() === keyword.toLowerCase())?.line ?? 0;
+  } catch {
+    return 0;
+  }
 }
 
 function printDiagnostics(...lists: (readonly Parameters<typeof formatDiagnostic>[0][])[]): void {

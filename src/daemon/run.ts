@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { fail, ok, type Request, type Response } from '../control/protocol.js';
 import { logFilePath, runPaths, type RunPaths } from '../control/paths.js';
 import { ruleView } from '../control/views.js';
+import { checkDestinations } from '../log/destinations.js';
 import { createMessageLog } from '../log/message-log.js';
 import type { MessageLog } from '../log/types.js';
 import { loadPfile } from '../pfile/load.js';
@@ -47,6 +48,8 @@ export interface Stopped {
 export interface RunningDaemon {
   /** Resolves with pcheck's exit status and the reason once it has shut down. */
   readonly done: Promise<Stopped>;
+  /** What the starter should be told: a message destination that does not work. */
+  readonly warnings: readonly string[];
 }
 
 /** Starts monitoring; rejects with StartError (and its exit status) when it cannot. */
@@ -55,6 +58,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   if (loaded.config === null) {
     throw new StartError([...loaded.errors, ...loaded.warnings].map(formatDiagnostic).join('\n'), EXIT.badPfile);
   }
+  const destinations = checkDestinations(loaded.config);
+  if (!options.foreground && destinations.fatal !== null) throw new StartError(destinations.fatal, EXIT.startFailed);
   let paths: RunPaths;
   try {
     paths = runPaths(options.pfile, options.runDir);
@@ -76,7 +81,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     throw new StartError(`cannot open the control socket ${paths.socket}: ${(error as Error).message}`, EXIT.startFailed);
   }
   daemon.begin(loaded.warnings);
-  return { done: daemon.done };
+  return { done: daemon.done, warnings: destinations.warnings };
 }
 
 class Daemon {
