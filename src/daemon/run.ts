@@ -18,6 +18,7 @@ import { after, every } from '../system/timers.js';
 import { prepareRunDir, startControlServer } from './control-server.js';
 import { CRASH_STATUS, installLastResort } from './last-resort.js';
 import { acquireLock, AlreadyRunning, type Lock } from './lock.js';
+import { decodeState, encodeState, readStateFile, systemClocks, writeStateFile } from './state-file.js';
 import { Supervisor } from './supervisor.js';
 
 /** pcheck's exit statuses. */
@@ -73,7 +74,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (error instanceof AlreadyRunning) throw new StartError(`${error.message}: ${options.pfile}`, EXIT.startFailed);
     throw new StartError(`cannot take the pfile lock: ${(error as Error).message}`, EXIT.startFailed);
   }
-  const daemon = new Daemon(loaded.config, options, lock, paths.socket);
+  const daemon = new Daemon(loaded.config, options, lock, paths.socket, paths.socket.replace(/\.sock$/, '.state'));
   try {
     await daemon.listen(paths.dir);
   } catch (error) {
@@ -94,12 +95,17 @@ class Daemon {
   private shuttingDown = false;
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
   private removeLastResort: () => void = () => undefined;
+  private readonly clocks = systemClocks(() => performance.now());
+  private stateWriteFailing = false;
+  /** The text last written to the state file; null forces the next write. */
+  private lastState: string | null = null;
 
   constructor(
     config: Config,
     private readonly options: DaemonOptions,
     private readonly lock: Lock,
     private readonly socketPath: string,
+    private readonly statePath: string,
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.log = this.openLog(config);
@@ -124,6 +130,7 @@ class Daemon {
       after: (ms, callback) => after(ms, () => this.guard(callback)),
       log: () => this.log,
       onRetryOver: () => this.writeDump(false),
+      onCarriedChange: () => this.saveState(),
       onFatalRetryOver: (action, rule) =>
         void this.shutdown(action === 'exit' ? EXIT.retryOverExit : EXIT.ok, `retry over of '${rule.pname}' (${action})`),
     });
@@ -150,8 +157,44 @@ class Daemon {
     this.onSignal('SIGINT', () => void this.shutdown(EXIT.ok, 'SIGINT'));
     this.onSignal('SIGHUP', () => void this.reload());
     this.onSignal('SIGUSR1', () => this.writeDump(true));
+    this.restoreState();
     this.supervisor.fullCheck();
     this.schedule(config);
+  }
+
+  /** Takes over what the previous pcheck of this pfile carried (retry accounting, paused entries). */
+  private restoreState(): void {
+    const file = this.statePath;
+    let text: string | null;
+    try {
+      text = readStateFile(file);
+    } catch (error) {
+      this.log.emit('stateIgnored', { file, why: (error as Error).message });
+      return;
+    }
+    if (text === null) return;
+    const decoded = decodeState(text, this.options.pfile, this.clocks);
+    if ('ignored' in decoded) {
+      this.log.emit('stateIgnored', { file, why: decoded.ignored });
+      return;
+    }
+    const counts = this.supervisor.restoreCarried(decoded.entries);
+    this.log.emit('stateRestored', { file, ...counts });
+  }
+
+  // Synchronous, before the change's messages go out: a state written later could be lost to a kill -9.
+  private saveState(): void {
+    const text = encodeState(this.options.pfile, this.supervisor.carriedState(), this.clocks);
+    if (text === this.lastState) return;
+    try {
+      writeStateFile(this.statePath, text);
+      this.lastState = text;
+      this.stateWriteFailing = false;
+    } catch (error) {
+      // said once per failing spell (a full disk); monitoring goes on, the next change tries again
+      if (!this.stateWriteFailing) this.log.emit('stateWriteFailed', { file: this.statePath, error: (error as Error).message });
+      this.stateWriteFailing = true;
+    }
   }
 
   private onSignal(signal: NodeJS.Signals, handler: () => void): void {
@@ -268,6 +311,7 @@ class Daemon {
     this.cancelSchedule();
     for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
     this.supervisor.stop();
+    this.saveState();
     // not awaited: a client still sending its request must not hold the shutdown up
     this.server?.close();
     try {

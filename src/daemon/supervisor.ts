@@ -1,5 +1,6 @@
 // Drives the entry state machines: feeds them what /proc says, carries out their effects.
 // Owns no timers: the daemon calls livenessTick() and fullCheck() on its schedule.
+import { createHash } from 'node:crypto';
 import type { PentView } from '../control/views.js';
 import { formatRerunTime } from '../control/views.js';
 import type { MessageLog } from '../log/types.js';
@@ -10,6 +11,9 @@ import {
   retriesInWindow,
   transition,
   type EntryEffect,
+  carried,
+  restore,
+  type Carried,
   type EntryEvent,
   type EntryState,
 } from '../monitor/entry.js';
@@ -60,6 +64,20 @@ export interface SupervisorDeps {
   readonly onFatalRetryOver: (action: Exclude<RetryOverAction, 'continue'>, rule: EntryRule) => void;
   /** Called on every retry over, after the state changed (the daemon writes the dump). */
   readonly onRetryOver: () => void;
+  /**
+   * Called when what an entry carries to a later pcheck changed (a restart, a pause, a retry over),
+   * before that change's messages are written: whoever reads the message may kill -9 pcheck next.
+   */
+  readonly onCarriedChange?: () => void;
+}
+
+/** An entry's carried state with the identity of its rule, for the state file. */
+export interface CarriedEntry {
+  /** The rule's identity: a reload or a new pcheck matches entries by it, whatever their position. */
+  readonly key: string;
+  readonly pentId: number;
+  readonly pname: string;
+  readonly carried: Carried;
 }
 
 /** Discovery driven by the liveness tick scans /proc at most this often. */
@@ -84,6 +102,23 @@ interface Runtime {
 /** The identity of a rule across reloads: everything but its position in the file. */
 function ruleKey(rule: EntryRule): string {
   return JSON.stringify({ ...rule, pentId: 0, line: 0, stall: rule.stall.map((stall) => ({ ...stall, line: 0 })) });
+}
+
+function carriedChanged(before: EntryState, after: EntryState): boolean {
+  const a = carried(before);
+  const b = carried(after);
+  return (
+    a.retries !== b.retries ||
+    a.restartCount !== b.restartCount ||
+    a.rerunTime !== b.rerunTime ||
+    a.monitoring !== b.monitoring ||
+    a.retriedOver !== b.retriedOver
+  );
+}
+
+/** ruleKey, short enough to store. */
+export function ruleId(rule: EntryRule): string {
+  return createHash('sha256').update(ruleKey(rule)).digest('hex').slice(0, 24);
 }
 
 export class Supervisor {
@@ -204,7 +239,30 @@ export class Supervisor {
     this.runtimes = next;
     this.config = config;
     this.discover();
+    this.deps.onCarriedChange?.();
     return { kept, added: next.length - kept, removed: leftovers.length };
+  }
+
+  /** What every entry carries over to a later pcheck. */
+  carriedState(): CarriedEntry[] {
+    return this.runtimes.map(({ state }) => ({ key: ruleId(state.rule), pentId: state.rule.pentId, pname: state.rule.pname, carried: carried(state) }));
+  }
+
+  /**
+   * Before the first check: gives each entry the carried state saved for the same rule (one saved
+   * entry per entry). Returns how many were restored and how many saved ones matched no entry.
+   */
+  restoreCarried(saved: readonly CarriedEntry[]): { restored: number; dropped: number } {
+    const byKey = new Map<string, CarriedEntry[]>();
+    for (const entry of saved) byKey.set(entry.key, [...(byKey.get(entry.key) ?? []), entry]);
+    let restored = 0;
+    for (const runtime of this.runtimes) {
+      const match = byKey.get(ruleId(runtime.state.rule))?.shift();
+      if (match === undefined || runtime.state.procSts !== 'INIT') continue;
+      runtime.state = restore(runtime.state, match.carried);
+      restored += 1;
+    }
+    return { restored, dropped: saved.length - restored };
   }
 
   get currentConfig(): Config {
@@ -345,6 +403,7 @@ export class Supervisor {
       if (wasWatched !== null) this.stallsDown(runtime);
       if (nowWatched !== null) this.stallsUp(runtime);
     }
+    if (carriedChanged(before, step.state)) this.deps.onCarriedChange?.();
     for (const effect of step.effects) this.perform(runtime, effect);
   }
 

@@ -80,6 +80,13 @@ export const MSG = Object.freeze({
     (f) => `Cannot read /proc: ${f.error}; process states unknown, nothing is reported down or restarted until it reads again`,
   ),
   procReadable: def<{ error: string }>('PC012', 'notice', (f) => `/proc readable again after ${f.error}; monitoring resumed`),
+  stateRestored: def<{ file: string; restored: number; dropped: number }>(
+    'PC014',
+    'info',
+    (f) => `State restored. entries=${f.restored} dropped=${f.dropped} file='${f.file}'`,
+  ),
+  stateIgnored: def<{ file: string; why: string }>('PC015', 'warning', (f) => `State file ignored: ${f.why}. file='${f.file}'`),
+  stateWriteFailed: def<{ file: string; error: string }>('PC016', 'err', (f) => `State file not written: ${f.error}. file='${f.file}'`),
   crashed: def<{ error: string; status: number }>(
     'PC013',
     'err',

@@ -208,3 +208,43 @@ function beginRestart(state: EntryState, reason: RestartReason, effects: EntryEf
     effects: [...effects, log('tryRestart', { name, reason, retry }), { type: 'runScript', reason, oldPid, retry }],
   };
 }
+
+/** What of an entry's state outlives pcheck itself (SPEC §8): its retry accounting and what an operator paused. */
+export interface Carried {
+  /** Restarts inside the grace window, on the supervisor's monotonic clock. */
+  readonly retries: readonly number[];
+  readonly restartCount: number;
+  readonly rerunTime: number | null;
+  /** false: paused with `padmin -c stop`. */
+  readonly monitoring: boolean;
+  /** Retried over with `continue`: stays UNAVAIL until `padmin -c start`. */
+  readonly retriedOver: boolean;
+}
+
+/**
+ * The carried part of a state. A retry over that ended pcheck (shutdown, exit) is not carried:
+ * starting pcheck again is the operator's re-arm, as `padmin -c start` is for `continue`.
+ */
+export function carried(state: EntryState): Carried {
+  const ended = state.procSts === 'UNAVAIL' && state.rule.retryOverAction !== 'continue';
+  return {
+    retries: ended ? [] : state.retries,
+    restartCount: state.restartCount,
+    rerunTime: state.rerunTime,
+    monitoring: state.monitoring || ended,
+    retriedOver: state.procSts === 'UNAVAIL' && !ended,
+  };
+}
+
+// INIT -> INIT|UNAVAIL: a new pcheck takes over what the previous one carried
+export function restore(state: EntryState, saved: Carried): EntryState {
+  if (state.procSts !== 'INIT') throw new Error(`pent_id ${state.rule.pentId}: state can only be restored before monitoring begins (${state.procSts})`);
+  return {
+    ...state,
+    retries: saved.retries,
+    restartCount: saved.restartCount,
+    rerunTime: saved.rerunTime,
+    monitoring: saved.monitoring && !saved.retriedOver,
+    procSts: saved.retriedOver ? 'UNAVAIL' : 'INIT',
+  };
+}
