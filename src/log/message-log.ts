@@ -57,8 +57,14 @@ function openStructuredLog(
   if (logFile === null) return null;
   try {
     const destination = pino.destination({ dest: logFile, sync: true, mkdir: true });
-    // a reopen that fails is told here; writes go on to the file already open
-    destination.on('error', (error: Error) => stderr.write(`${tag}[${pid}]: cannot open LogFile ${logFile}: ${error.message}\n`));
+    // A reopen or a write that fails is told here, once until a write succeeds (a full disk would
+    // otherwise say it with every message); what could not be written is kept and written then.
+    let failing = false;
+    destination.on('error', (error: Error) => {
+      if (!failing) stderr.write(`${tag}[${pid}]: cannot write LogFile ${logFile}: ${error.message}; messages are kept until it can\n`);
+      failing = true;
+    });
+    destination.on('write', () => (failing = false));
     const logger = pino({ base: { tag, daemonPid: pid }, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' }, destination);
     return { logger, destination };
   } catch (error) {
