@@ -1,5 +1,5 @@
 // The pcheck daemon: lock, control socket, signals, the check schedule, reload and shutdown.
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fail, ok, type Request, type Response } from '../control/protocol.js';
@@ -13,12 +13,13 @@ import { formatDiagnostic, type Config, type Diagnostic } from '../pfile/types.j
 import { PROBES } from '../probes/index.js';
 import { isExhaustion, ProcUnreadable, readStat, StatHandle } from '../system/proc.js';
 import { ProcessScanner } from '../system/scan.js';
+import { writeFileAtomically } from '../system/files.js';
 import { runScript } from '../system/script.js';
 import { after, every } from '../system/timers.js';
 import { prepareRunDir, startControlServer } from './control-server.js';
 import { CRASH_STATUS, installLastResort } from './last-resort.js';
 import { acquireLock, AlreadyRunning, type Lock } from './lock.js';
-import { decodeState, encodeState, readStateFile, systemClocks, writeStateFile } from './state-file.js';
+import { decodeState, encodeState, readStateFile, systemClocks } from './state-file.js';
 import { Supervisor } from './supervisor.js';
 
 /** pcheck's exit statuses. */
@@ -187,7 +188,7 @@ class Daemon {
     const text = encodeState(this.options.pfile, this.supervisor.carriedState(), this.clocks);
     if (text === this.lastState) return;
     try {
-      writeStateFile(this.statePath, text);
+      writeFileAtomically(this.statePath, text);
       this.lastState = text;
       this.stateWriteFailing = false;
     } catch (error) {
@@ -288,7 +289,6 @@ class Daemon {
       if (asked) this.log.emit('dumpNotSet', { pfile: this.options.pfile });
       return;
     }
-    const temporary = `${file}.${process.pid}.tmp`;
     try {
       const dump = {
         pfile: this.options.pfile,
@@ -297,8 +297,7 @@ class Daemon {
         entries: this.supervisor.views(),
         rules: this.supervisor.rules()?.map(ruleView),
       };
-      writeFileSync(temporary, `${JSON.stringify(dump, null, 2)}\n`, { mode: 0o600 });
-      renameSync(temporary, file);
+      writeFileAtomically(file, `${JSON.stringify(dump, null, 2)}\n`);
       this.log.emit('dumpWritten', { file });
     } catch (error) {
       this.log.emit('dumpFailed', { file, error: (error as Error).message });

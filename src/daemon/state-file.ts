@@ -1,7 +1,7 @@
 // The state file: what a pcheck's entries carry over to the next pcheck of the same pfile (SPEC §8),
 // so that kill -9 or an upgrade neither resets a crash-looping server's retry budget nor resumes
 // what an operator paused. Written atomically; a file that is corrupt or not this pfile's is ignored.
-import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { CarriedEntry } from './supervisor.js';
 
 const VERSION = 1;
@@ -129,17 +129,5 @@ export function readStateFile(path: string): string | null {
     return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);
-  }
-}
-
-/** Writes the state file atomically (a temporary file beside it, then rename), mode 0600; a failed write leaves the old file. */
-export function writeStateFile(path: string, text: string): void {
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temporary, text, { mode: 0o600 });
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
   }
 }
