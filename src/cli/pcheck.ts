@@ -9,6 +9,7 @@ import { EXIT, startDaemon, StartError, type RunningDaemon } from '../daemon/run
 import { syslogSocketPath } from '../log/message-log.js';
 import { loadPfile } from '../pfile/load.js';
 import { formatDiagnostic } from '../pfile/types.js';
+import { unresolvedProbeHosts } from '../probes/resolve.js';
 import { request, TransportError } from './client.js';
 
 /**
@@ -50,10 +51,11 @@ export async function main(argv: string[]): Promise<never> {
   return detach(pfile);
 }
 
-function checkOnly(pfile: string): never {
+async function checkOnly(pfile: string): Promise<never> {
   const result = loadPfile(pfile);
   printDiagnostics(result.errors, result.warnings);
   if (result.config === null) process.exit(EXIT.badPfile);
+  printDiagnostics(await unresolvedProbeHosts(result.config));
   const count = result.config.entries.length;
   process.stdout.write(`${pfile}: ok, ${count} ${count === 1 ? 'entry' : 'entries'}\n`);
   process.exit(EXIT.ok);
