@@ -51,8 +51,10 @@ export function exchange(
 }
 
 // A socket error as one short line: the errno code for system errors, else the code with its message.
-function describeError(error: unknown): string {
+export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
+  // each address tried (IPv6 and IPv4) failed in its own way
+  if (error instanceof AggregateError) return (error.errors as unknown[]).map(describeError).join(', ');
   const { code, syscall, reason } = error as NodeJS.ErrnoException & { reason?: unknown };
   if (code === undefined) return error.message;
   if (syscall !== undefined || error.message.includes(code)) return code;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { exchange } from '../../src/probes/exchange.js';
+import { describeError, exchange } from '../../src/probes/exchange.js';
 import { faultOf } from '../../src/probes/fault.js';
 import { httpProbe } from '../../src/probes/http.js';
 import { httpsProbe } from '../../src/probes/https.js';
@@ -149,6 +149,7 @@ describe('cannot tell: never counts toward a stall', () => {
     }
     // IPv6 and IPv4 addresses tried in turn: a refusal on one of them is the server's
     expect(faultOf(new AggregateError([errno('ENETUNREACH'), errno('ECONNREFUSED')]), socket)).toBe('server');
+    expect(describeError(new AggregateError([errno('ENETUNREACH'), errno('ECONNREFUSED')]))).toBe('ENETUNREACH, ECONNREFUSED');
     expect(faultOf(new AggregateError([errno('ENETUNREACH'), errno('EHOSTUNREACH')]), socket)).toBe('unknown');
     socket.destroy();
   });
