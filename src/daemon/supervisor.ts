@@ -300,6 +300,8 @@ export class Supervisor {
     for (const stall of runtime.stalls) {
       stall.cancelTimer?.();
       stall.cancelTimer = null;
+      // a result still on its way belongs to an entry that is gone: it must not arm a kill
+      stall.generation += 1;
       stall.cancelDeadline?.();
       stall.cancelDeadline = null;
       stall.deadlineAt = null;

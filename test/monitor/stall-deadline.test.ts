@@ -156,6 +156,16 @@ describe('a stall is declared at its deadline, not at the next result (issue 8 i
     expect(os.kills).toEqual([6001]);
   });
 
+  it('an entry removed by a reload while its probe is in flight: the late failure kills nothing', async () => {
+    const { os, supervisor } = watch({ stopsAt: 0, failure: 'hang', latencyMs: 5, skewsMs: [0] }, stallRule({ interval: 2, retryOverTime: 2 }));
+    await os.runUntil(1000);
+    expect(os.probed).toHaveLength(1);
+    supervisor.reload(config([]));
+    await os.runUntil(10_000);
+    expect(os.kills).toEqual([]);
+    expect(os.log.texts().filter((text) => text.startsWith('Stall probe') || text.includes('Stall:'))).toEqual([]);
+  });
+
   it('property: detection <= retry-over + one interval after the server stops, never sooner than retry-over after its last answer', async () => {
     const scenario = fc
       .record({
