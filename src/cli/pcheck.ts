@@ -11,6 +11,7 @@ import { syslogSocketPath } from '../log/message-log.js';
 import { lex } from '../pfile/lexer.js';
 import { loadPfile } from '../pfile/load.js';
 import { formatDiagnostic } from '../pfile/types.js';
+import { unresolvedProbeHosts } from '../probes/resolve.js';
 import { request, TransportError } from './client.js';
 
 /**
@@ -52,7 +53,7 @@ export async function main(argv: string[]): Promise<never> {
   return detach(pfile);
 }
 
-function checkOnly(pfile: string): never {
+async function checkOnly(pfile: string): Promise<never> {
   const result = loadPfile(pfile);
   printDiagnostics(result.errors, result.warnings);
   if (result.config === null) process.exit(EXIT.badPfile);
@@ -60,6 +61,7 @@ function checkOnly(pfile: string): never {
   for (const warning of checkDestinations(result.config).warnings) {
     printDiagnostics([{ file: pfile, line: logFileLine, severity: 'warning', message: warning }]);
   }
+  printDiagnostics(await unresolvedProbeHosts(result.config));
   const count = result.config.entries.length;
   process.stdout.write(`${pfile}: ok, ${count} ${count === 1 ? 'entry' : 'entries'}\n`);
   process.exit(EXIT.ok);

@@ -121,13 +121,7 @@ class Daemon {
       runScript,
       probe: (kind, target) => PROBES[kind](target),
       kill: killProcess,
-      readCa: (path) => {
-        try {
-          return readFileSync(path, 'utf8');
-        } catch {
-          return ''; // trusts nothing: the probe fails and says why
-        }
-      },
+      readCa: (path) => readFileSync(path, 'utf8'),
       after: (ms, callback) => after(ms, () => this.guard(callback)),
       log: () => this.log,
       onRetryOver: () => this.writeDump(false),

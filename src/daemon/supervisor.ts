@@ -21,6 +21,7 @@ import { choose, compileArgs } from '../monitor/match.js';
 import {
   initialStall,
   probeTimeoutMs,
+  stallDeadline,
   stallTransition,
   wantsProbe,
   type StallEffect,
@@ -28,7 +29,7 @@ import {
   type StallState,
 } from '../monitor/stall.js';
 import type { ProbeResult, ProbeTarget } from '../probes/types.js';
-import { DEFAULTS, type Config, type EntryRule, type RetryOverAction, type StallKind } from '../pfile/types.js';
+import { DEFAULTS, type Config, type EntryRule, type RetryOverAction, type StallKind, type StallRule } from '../pfile/types.js';
 import { ProcUnreadable, type Liveness, type ProcInfo, type StatFields } from '../system/proc.js';
 import type { ScriptOptions, ScriptResult } from '../system/script.js';
 
@@ -55,7 +56,7 @@ export interface SupervisorDeps {
   readonly probe: (kind: StallKind, target: ProbeTarget) => Promise<ProbeResult>;
   /** SIGKILL; null when sent, else why not. */
   readonly kill: (pid: number) => string | null;
-  /** PEM text of a CA file for verifying HTTPS probes (tls_ca=). */
+  /** PEM text of a CA file for verifying HTTPS probes (tls_ca=); throws when the file cannot be read. */
   readonly readCa: (path: string) => string;
   /** A one-shot timer; returns its cancel function. */
   readonly after: (ms: number, callback: () => void) => () => void;
@@ -88,6 +89,15 @@ interface StallRuntime {
   /** Monotonic ms the next probe is due at; probes keep their cadence however long one takes. */
   dueAt: number;
   cancelTimer: (() => void) | null;
+  /** The timer that asks the check again at its stall deadline (stallDeadline), and that deadline. */
+  cancelDeadline: (() => void) | null;
+  deadlineAt: number | null;
+  /** Changes whenever the watched process does: a result of a probe sent to an older one is dropped. */
+  generation: number;
+}
+
+function newStallRuntime(rule: StallRule, now: number): StallRuntime {
+  return { state: initialStall(rule, now), dueAt: now, cancelTimer: null, cancelDeadline: null, deadlineAt: null, generation: 0 };
 }
 
 interface Runtime {
@@ -285,7 +295,7 @@ export class Supervisor {
       watch: null,
       unknown: false,
       argsTest: compileArgs(rule.args),
-      stalls: rule.stall.map((stallRule) => ({ state: initialStall(stallRule, now), dueAt: now, cancelTimer: null })),
+      stalls: rule.stall.map((stallRule) => newStallRuntime(stallRule, now)),
     };
   }
 
@@ -410,6 +420,7 @@ export class Supervisor {
   private stallsUp(runtime: Runtime): void {
     const now = this.deps.now();
     for (const stall of runtime.stalls) {
+      stall.generation += 1;
       this.feedStall(runtime, stall, { type: 'processUp' });
       stall.dueAt = now;
       this.scheduleProbe(runtime, stall);
@@ -420,6 +431,7 @@ export class Supervisor {
     for (const stall of runtime.stalls) {
       stall.cancelTimer?.();
       stall.cancelTimer = null;
+      stall.generation += 1;
       this.feedStall(runtime, stall, { type: 'processDown' });
     }
   }
@@ -428,6 +440,11 @@ export class Supervisor {
     for (const stall of runtime.stalls) {
       stall.cancelTimer?.();
       stall.cancelTimer = null;
+      // a result still on its way belongs to an entry that is gone: it must not arm a kill
+      stall.generation += 1;
+      stall.cancelDeadline?.();
+      stall.cancelDeadline = null;
+      stall.deadlineAt = null;
     }
   }
 
@@ -450,29 +467,55 @@ export class Supervisor {
     // the previous attempt has not timed out yet: this slot is skipped, the next one probes
     if (!wantsProbe(stall.state)) return;
     this.feedStall(runtime, stall, { type: 'probeStarted' });
-    const entry = runtime.state.rule;
+    const { generation } = stall;
+    void this.probe(runtime.state.rule, rule).then((result) => {
+      if (this.stopped || stall.generation !== generation) return;
+      this.feedStall(runtime, stall, { type: 'probeResult', result });
+    });
+  }
+
+  // One probe of a block; a tls_ca file that cannot be read fails it without connecting, as pcheck's fault.
+  private probe(entry: EntryRule, rule: StallRule): Promise<ProbeResult> {
+    let tls: ProbeTarget['tls'];
+    if (entry.tlsVerify) {
+      try {
+        tls = { verify: true, ...(entry.tlsCa === null ? {} : { ca: this.deps.readCa(entry.tlsCa) }) };
+      } catch (error) {
+        const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        return Promise.resolve({ ok: false, error: `tls_ca ${entry.tlsCa ?? ''} cannot be read: ${why}`, fault: 'unknown' });
+      }
+    }
     const target: ProbeTarget = {
       host: rule.host ?? DEFAULTS.stallHost,
       port: rule.port,
       path: rule.path,
       timeoutMs: probeTimeoutMs(rule),
-      ...(entry.tlsVerify ? { tls: { verify: true, ...(entry.tlsCa === null ? {} : { ca: this.deps.readCa(entry.tlsCa) }) } } : {}),
+      ...(tls === undefined ? {} : { tls }),
     };
-    const pidAtStart = runtime.state.pid;
-    void this.deps.probe(rule.kind, target).then((result) => {
-      if (this.stopped || runtime.state.pid !== pidAtStart) {
-        stall.state = { ...stall.state, inFlight: false };
-        return;
-      }
-      this.feedStall(runtime, stall, { type: 'probeResult', ok: result.ok });
-    });
+    return this.deps.probe(rule.kind, target);
   }
 
   private feedStall(runtime: Runtime, stall: StallRuntime, event: StallEvent): void {
     if (this.stopped) return;
-    const step = stallTransition(stall.state, event, this.deps.now(), runtime.state.pid);
+    const context = { now: this.deps.now(), pid: runtime.state.pid, name: runtime.state.rule.pname };
+    const step = stallTransition(stall.state, event, context);
     stall.state = step.state;
+    this.armDeadline(runtime, stall);
     for (const effect of step.effects) this.performStall(runtime, stall, effect);
+  }
+
+  // The stall is declared at its deadline, not at the next probe result (which may come an interval later).
+  private armDeadline(runtime: Runtime, stall: StallRuntime): void {
+    const deadline = stallDeadline(stall.state);
+    if (deadline === stall.deadlineAt && (deadline === null || stall.cancelDeadline !== null)) return;
+    stall.cancelDeadline?.();
+    stall.cancelDeadline = null;
+    stall.deadlineAt = deadline;
+    if (deadline === null) return;
+    stall.cancelDeadline = this.deps.after(Math.max(0, deadline - this.deps.now()), () => {
+      stall.cancelDeadline = null;
+      this.feedStall(runtime, stall, { type: 'deadline' });
+    });
   }
 
   private performStall(runtime: Runtime, stall: StallRuntime, effect: StallEffect): void {

@@ -14,6 +14,16 @@ type Name = { name: string };
 type NamePid = { name: string; pid: number };
 type PfileFields = { pfile: string };
 
+/** The vendor's stall texts name pid and port; the structured log also gets the probed host and the last error. */
+type StallFound = { pid: number; port: number; host: string; error: string };
+/** Which entry and block a probe message is about, and where the probe goes. */
+type ProbeWhere = { name: string; block: string; host: string; port: number };
+
+// host:port, with an IPv6 literal in brackets.
+function address(f: { host: string; port: number }): string {
+  return `${f.host.includes(':') ? `[${f.host}]` : f.host}:${f.port}`;
+}
+
 function def<F>(id: string, severity: Severity, text: (f: F) => string): MessageDef<F> {
   return Object.freeze({ id, severity, text });
 }
@@ -39,14 +49,34 @@ export const MSG = Object.freeze({
   monitorOff: def<Name & { pentId: number }>('PC110', 'notice', (f) => `Monitoring stopped ('${f.name}') pent_id=${f.pentId}`),
   monitorOn: def<Name & { pentId: number }>('PC111', 'notice', (f) => `Monitoring started ('${f.name}') pent_id=${f.pentId}`),
 
-  stallWeb: def<{ pid: number; port: number }>('PC201', 'err', (f) => `Find Web Server Stall: pid = ${f.pid} : port = ${f.port}`),
-  stallSocket: def<{ pid: number; port: number }>(
+  stallWeb: def<StallFound>('PC201', 'err', (f) => `Find Web Server Stall: pid = ${f.pid} : port = ${f.port}`),
+  stallSocket: def<StallFound>(
     'PC202',
     'err',
     (f) => `Find Socket Service Stall: pid = ${f.pid} : port = ${f.port}`,
   ),
   killed: def<{ pid: number }>('PC203', 'notice', (f) => `Killed Process: pid= ${f.pid}`),
   killFailed: def<{ pid: number; error: string }>('PC204', 'err', (f) => `Can not killed Process: pid= ${f.pid}`),
+  probeCannotTell: def<ProbeWhere & { error: string }>(
+    'PC205',
+    'warning',
+    (f) => `Stall probe cannot tell ('${f.name}') ${f.block} ${address(f)}: ${f.error}; not counted toward a stall`,
+  ),
+  probeCanTellAgain: def<ProbeWhere & { seconds: number }>(
+    'PC206',
+    'notice',
+    (f) => `Stall probe reaches the server again ('${f.name}') ${f.block} ${address(f)} after ${f.seconds}s unable to tell`,
+  ),
+  probeFailed: def<ProbeWhere & { error: string; retryOver: number }>(
+    'PC207',
+    'notice',
+    (f) => `Stall probe failed ('${f.name}') ${f.block} ${address(f)}: ${f.error}; a stall after ${f.retryOver}s without an answer`,
+  ),
+  probeAnsweredAgain: def<ProbeWhere & { seconds: number }>(
+    'PC208',
+    'notice',
+    (f) => `Stall probe answered again ('${f.name}') ${f.block} ${address(f)} after ${f.seconds}s without an answer`,
+  ),
 
   started: def<PfileFields & { entries: number; pid: number }>(
     'PC001',

@@ -21,13 +21,15 @@ export function headProbe(
   open: () => Socket,
 ): Promise<ProbeResult> {
   if (!PRINTABLE_WITHOUT_SPACE.test(target.path)) {
+    // a configuration error: no restart of the server mends it
     return Promise.resolve({
       ok: false,
       error: `invalid request path ${JSON.stringify(target.path)}: it must be printable ASCII without spaces`,
+      fault: 'unknown',
     });
   }
   const request = headRequest(target, defaultPort);
-  return exchange(open, readyEvent, target.timeoutMs, (socket, settle) => {
+  return exchange(target, open, readyEvent, (socket, settle) => {
     let received = '';
     socket.on('data', (chunk: Buffer) => {
       received += chunk.toString('latin1', 0, QUOTED_BYTES - received.length);
@@ -51,7 +53,7 @@ function readStatusLine(received: string): ProbeResult | null {
   for (let index = 0; index < checked; index += 1) {
     if (!STATUS_LINE_SHAPE[index].test(received[index])) {
       const firstLine = received.split(/[\r\n]/, 1)[0];
-      return { ok: false, error: `not an HTTP status line: ${JSON.stringify(firstLine)}` };
+      return { ok: false, error: `not an HTTP status line: ${JSON.stringify(firstLine)}`, fault: 'server' };
     }
   }
   if (checked < STATUS_LINE_SHAPE.length) return null;

@@ -5,6 +5,6 @@ import type { Probe } from './types.js';
 
 // Alive when the connection is established; exchange destroys the socket as soon as it settles.
 export const tcpProbe: Probe = (target) =>
-  exchange(() => connect({ host: target.host, port: target.port }), 'connect', target.timeoutMs, (_socket, settle) =>
+  exchange(target, () => connect({ host: target.host, port: target.port }), 'connect', (_socket, settle) =>
     settle({ ok: true, detail: 'connected' }),
   );

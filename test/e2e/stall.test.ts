@@ -24,9 +24,12 @@ const BLOCKS = { web: '_bi_webserv', ssl: '_bi_webservs', skt: '_bi_socket' } as
 
 /**
  * A pfile watching one fixture server (matched by its script path in args=) with one stall block:
- * interval 1 s, retry-over time 3 s.
+ * interval 1 s and retry-over time 3 s unless given; the probe timeout is the interval.
  */
-async function setup(kind: 'web' | 'ssl' | 'skt', options: { status?: number; execError?: 0 | 1; actionError?: 0 | 1; action?: string; entryOptions?: (dir: string) => string } = {}) {
+async function setup(
+  kind: 'web' | 'ssl' | 'skt',
+  options: { status?: number; execError?: 0 | 1; actionError?: 0 | 1; action?: string; entryOptions?: (dir: string) => string; interval?: number; retryOver?: number } = {},
+) {
   box = sandbox();
   const port = await freePort();
   const copy = join(box.dir, 'server.mjs');
@@ -41,7 +44,12 @@ async function setup(kind: 'web' | 'ssl' | 'skt', options: { status?: number; ex
     `echo "restart reason=$PS_REASON"\nSERVER_PIDFILE=${pidfile} setsid ${process.execPath} ${copy} ${serverKind} ${port} ${options.status ?? 200} ${box.dir} >/dev/null 2>&1 </dev/null &`,
   );
   const lib = `/opt/HA/PSWE/lib/lib${BLOCKS[kind]}.so`;
-  const exec = kind === 'ssl' ? `DLL:${lib}:DIRECT:-:1:${options.execError ?? 0}:5:3:${port}:localhost:1:/` : `DLL:${lib}:DIRECT:-:1:${options.execError ?? 0}:2:3:${port}`;
+  const interval = options.interval ?? 1;
+  const retryOver = options.retryOver ?? 3;
+  const exec =
+    kind === 'ssl'
+      ? `DLL:${lib}:DIRECT:-:${interval}:${options.execError ?? 0}:5:${retryOver}:${port}:localhost:${interval}:/`
+      : `DLL:${lib}:DIRECT:-:${interval}:${options.execError ?? 0}:2:${retryOver}:${port}`;
   const pfile = box.file(
     'pfile',
     [
@@ -99,7 +107,7 @@ describe('stall monitoring', () => {
     });
   }
 
-  it('ssl with tls_verify=yes: a self-signed certificate fails the probe; trusted through tls_ca it passes', async () => {
+  it('ssl with tls_verify=yes: trusted through tls_ca it passes; a self-signed certificate cannot tell and kills nothing', async () => {
     const trusted = await setup('ssl', { entryOptions: (dir) => `tls_verify=yes tls_ca=${join(dir, 'cert.pem')}` });
     pcheck = new Pcheck(trusted.pfile, box.env);
     await eventually(async () => ((await stallChk(trusted.pfile, 'ssl')) === 'AVAIL' ? true : undefined), 10_000, 'stall_chk AVAIL with tls_ca');
@@ -107,9 +115,40 @@ describe('stall monitoring', () => {
     await pcheck.exited;
     box.cleanup();
 
+    // killing the server renews no certificate: the check shows UNKNOWN and says why, once
     const untrusted = await setup('ssl', { entryOptions: () => 'tls_verify=yes' });
     pcheck = new Pcheck(untrusted.pfile, box.env);
-    await pcheck.waitFor(new RegExp(`Find Web Server Stall: pid = ${untrusted.pid} : port = ${untrusted.port}$`), 15_000);
+    await pcheck.waitFor(
+      new RegExp(`Stall probe cannot tell \\('[^']+'\\) _bi_webservs localhost:${untrusted.port}: DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate; not counted toward a stall$`),
+      10_000,
+    );
+    expect(await stallChk(untrusted.pfile, 'ssl')).toBe('UNKNOWN');
+    // two retry-over periods
+    await new Promise((wait) => setTimeout(wait, 6000));
+    expect(pcheck.lines.join('\n')).not.toMatch(/Stall:|Killed Process/);
+    expect(pcheck.lines.filter((line) => line.includes('Stall probe cannot tell'))).toHaveLength(1);
+    expect(isGone(untrusted.pid)).toBe(false);
+  });
+
+  it('a stall is found within retry-over + one interval of the stop, with the probe timeout equal to the interval', async () => {
+    const interval = 2;
+    const retryOver = 6;
+    // what the event loop and two shared cores may add to the deadline: a wait, not a speed check
+    const schedulingMarginMs = 1500;
+    const { pfile, port, pid } = await setup('web', { interval, retryOver });
+    pcheck = new Pcheck(pfile, box.env);
+    await eventually(async () => ((await stallChk(pfile, 'web')) === 'AVAIL' ? true : undefined), 10_000, 'stall_chk AVAIL');
+    const linesBeforeStop = pcheck.lines.length;
+    process.kill(pid, 'SIGSTOP');
+    const stoppedAt = Date.now();
+    // the first failure is logged with host, port and error
+    await pcheck.waitFor(new RegExp(`Stall probe failed \\('[^']+'\\) _bi_webserv 127\\.0\\.0\\.1:${port}: timeout after ${interval * 1000} ms; a stall after ${retryOver}s without an answer$`), 10_000, linesBeforeStop);
+    await pcheck.waitFor(
+      new RegExp(`Find Web Server Stall: pid = ${pid} : port = ${port}$`),
+      (retryOver + interval) * 1000 + schedulingMarginMs - (Date.now() - stoppedAt),
+      linesBeforeStop,
+    );
+    await pcheck.waitFor(new RegExp(`Killed Process: pid= ${pid}$`));
   });
 
   it('skt: a TCP server that stops accepting is a socket stall', async () => {

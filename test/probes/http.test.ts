@@ -68,7 +68,7 @@ describe('_bi_webserv (HTTP HEAD)', () => {
   it('a server that accepts and never answers fails by the deadline', async () => {
     running = await serveRaw();
     const { result, elapsedMs } = await timed(() => httpProbe(target(running!.port)));
-    expect(result).toEqual({ ok: false, error: `timeout after ${TIMEOUT_MS} ms` });
+    expect(result).toEqual({ ok: false, error: `timeout after ${TIMEOUT_MS} ms`, fault: 'server' });
     expect(elapsedMs).toBeLessThan(TIMEOUT_MS + 1000);
   });
 
@@ -77,7 +77,7 @@ describe('_bi_webserv (HTTP HEAD)', () => {
     expect(await httpProbe(target(childServer.port))).toEqual({ ok: true, detail: 'HTTP/1.1 200' });
     childServer.child.kill('SIGSTOP');
     const { result, elapsedMs } = await timed(() => httpProbe(target(childServer!.port)));
-    expect(result).toEqual({ ok: false, error: `timeout after ${TIMEOUT_MS} ms` });
+    expect(result).toEqual({ ok: false, error: `timeout after ${TIMEOUT_MS} ms`, fault: 'server' });
     expect(elapsedMs).toBeLessThan(TIMEOUT_MS + 1000);
     // The kernel completes the TCP handshake from the listen backlog while the process is frozen,
     // so a bare connect (_bi_socket) still succeeds until that backlog fills up.
@@ -86,7 +86,7 @@ describe('_bi_webserv (HTTP HEAD)', () => {
 
   it('a refused connection fails fast', async () => {
     const { result, elapsedMs } = await timed(async () => httpProbe(target(await freePort(), { timeoutMs: 5000 })));
-    expect(result).toEqual({ ok: false, error: 'ECONNREFUSED' });
+    expect(result).toEqual({ ok: false, error: 'ECONNREFUSED', fault: 'server' });
     expect(elapsedMs).toBeLessThan(1000);
   });
 
@@ -95,13 +95,14 @@ describe('_bi_webserv (HTTP HEAD)', () => {
     expect(await httpProbe(target(running.port))).toEqual({
       ok: false,
       error: 'not an HTTP status line: "SSH-2.0-OpenSSH_9.6"',
+      fault: 'server',
     });
   });
 
   it('fails on the first byte that cannot start a status line, without waiting for the deadline', async () => {
     running = await serveAnswer('HTTP/1.1 2x');
     const { result, elapsedMs } = await timed(() => httpProbe(target(running!.port, { timeoutMs: 5000 })));
-    expect(result).toEqual({ ok: false, error: 'not an HTTP status line: "HTTP/1.1 2x"' });
+    expect(result).toEqual({ ok: false, error: 'not an HTTP status line: "HTTP/1.1 2x"', fault: 'server' });
     expect(elapsedMs).toBeLessThan(1000);
   });
 
@@ -110,12 +111,13 @@ describe('_bi_webserv (HTTP HEAD)', () => {
     expect(await httpProbe(target(running.port))).toEqual({
       ok: false,
       error: 'not an HTTP status line: "HTTP/1.1 2000 OK"',
+      fault: 'server',
     });
   });
 
   it('a server that closes without answering fails', async () => {
     running = await serveRaw((socket) => socket.once('data', () => socket.end()));
-    expect(await httpProbe(target(running.port))).toEqual({ ok: false, error: 'connection closed before an answer' });
+    expect(await httpProbe(target(running.port))).toEqual({ ok: false, error: 'connection closed before an answer', fault: 'server' });
   });
 
   it('a path that would break the request line fails without connecting', async () => {
@@ -124,20 +126,21 @@ describe('_bi_webserv (HTTP HEAD)', () => {
     expect(await httpProbe(target(running.port, { path: '/a b\r\nX: y' }))).toEqual({
       ok: false,
       error: 'invalid request path "/a b\\r\\nX: y": it must be printable ASCII without spaces',
+      fault: 'unknown',
     });
     expect(connections).toBe(0);
   });
 
-  it('resolves, never rejects, on an impossible port', async () => {
+  it('resolves, never rejects, on an impossible port: pcheck\'s side, so it cannot tell', async () => {
     const result = await httpProbe(target(70000));
-    expect(result.ok).toBe(false);
+    expect(result).toMatchObject({ ok: false, error: expect.stringContaining('ERR_SOCKET_BAD_PORT'), fault: 'unknown' });
   });
 
   it('100 concurrent probes against a silent server all settle by their own deadline', async () => {
     running = await serveRaw();
     const runs = await Promise.all(Array.from({ length: 100 }, () => timed(() => httpProbe(target(running!.port)))));
     for (const { result, elapsedMs } of runs) {
-      expect(result).toEqual({ ok: false, error: `timeout after ${TIMEOUT_MS} ms` });
+      expect(result).toEqual({ ok: false, error: `timeout after ${TIMEOUT_MS} ms`, fault: 'server' });
       expect(elapsedMs).toBeLessThan(TIMEOUT_MS + 1000);
     }
   });
