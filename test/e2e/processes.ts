@@ -53,14 +53,13 @@ function readdirOrEmpty(path: string): string[] {
   }
 }
 
-const isUnder = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir}/`);
-
 /**
- * Tagged by the sandbox `dir`: an argument under it (fixtures, scripts, configs) or an environment
- * value under it (PCHECK_RUN_DIR and the like, which restart scripts pass on to what they start).
+ * Tagged by the sandbox `dir`, a unique temp path: it appears in an argument (fixtures, scripts,
+ * `-c <dir>/nginx.conf`, `-Dcatalina.base=<dir>/...`) or in an environment value (PCHECK_RUN_DIR and
+ * the like, which restart scripts pass on to what they start).
  */
 export function taggedBy(info: ProcessInfo, dir: string): boolean {
-  return info.argv.some((arg) => arg.startsWith(dir)) || info.environ.some((entry) => isUnder(entry.slice(entry.indexOf('=') + 1), dir));
+  return info.argv.some((arg) => arg.includes(dir)) || info.environ.some((entry) => entry.slice(entry.indexOf('=') + 1).includes(dir));
 }
 
 /** `root` and its descendants (by parent pid) in `all`. */
@@ -107,7 +106,7 @@ export class Started {
    * its environment with its title: it, its descendants and its session are the test's.
    */
   adopt(pid: number): void {
-    this.roots.add(pid);
+    if (pid > 1) this.roots.add(pid);
   }
 
   /** Whether `info` is the test's, given the snapshot `all` to walk its ancestors in. */
@@ -152,7 +151,7 @@ export class Started {
     const others = this.others(match);
     if (others.length === 0) return;
     const listed = others.map((info) => `pid ${info.pid} (${info.argv.join(' ') || info.comm})`).join(', ');
-    throw new Error(`refusing to run: ${what}, and ${others.length === 1 ? 'a process' : 'processes'} this test did not start would be hit: ${listed}. ${remedy}`);
+    throw new Error(`refusing to run: ${what}; ${others.length === 1 ? 'a process' : 'processes'} this test did not start would be hit: ${listed}. ${remedy}`);
   }
 
   private split(match: (info: ProcessInfo) => boolean): { mine: ProcessInfo[]; others: ProcessInfo[] } {
