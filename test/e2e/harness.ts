@@ -82,8 +82,8 @@ export function sandbox(): Sandbox {
 }
 
 /**
- * Pids of every process this sandbox started: an argument under `dir` (fixtures, servers, scripts),
- * or an environment value under `dir`, such as the sandbox's PCHECK_RUN_DIR (children of restart
+ * Pids of every process this sandbox started: `dir` in an argument (fixtures, servers, scripts,
+ * configs) or in an environment value, such as the sandbox's PCHECK_RUN_DIR (children of restart
  * scripts, such as `sleep`, and the demo server, whose run script sets PCHECK_RUN_DIR=<dir>/demo/run).
  */
 export function pidsUnder(dir: string): number[] {

@@ -102,8 +102,9 @@ export class Started {
   constructor(private readonly dir: string) {}
 
   /**
-   * Records a process the test started that carries no tag, e.g. an nginx master, which overwrites
-   * its environment with its title: it, its descendants and its session are the test's.
+   * Records a process the test started (e.g. the nginx master named in its own pid file): it, its
+   * descendants and its session are the test's. nginx overwrites its environment with its title, so
+   * a worker carries no tag; once its master is gone, only the master's session still links it.
    */
   adopt(pid: number): void {
     if (pid > 1) this.roots.add(pid);

@@ -146,8 +146,8 @@ describe('Debian nginx with templates/nginx/pfile', () => {
   it('kill -9 of the master -> restarted and serving; all processes stopped -> stall, killed, restarted', async () => {
     if (!existsSync('/usr/sbin/nginx')) throw new Error('nginx is not installed: apt-get install -y nginx (.ci/run does)');
     box = sandbox();
-    // nginx overwrites its environment with its title; the master's title names the sandbox's config,
-    // and its workers are its children and share its session, which outlives it
+    // nginx overwrites its environment with its title: the master is the test's by its title (-c
+    // <sandbox>/nginx.conf), its workers as its children, or by its session once the master is killed
     const started = new Started(box.dir);
     const refuse = guard(started, NGINX);
     refuse();
