@@ -4,7 +4,7 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import { processes, taggedBy } from './processes.js';
+import { processes, taggedBy, waitGone } from './processes.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const PCHECK = join(ROOT, 'bin/pcheck.js');
@@ -76,6 +76,8 @@ export function sandbox(): Sandbox {
           }
         }
       }
+      // dead before the next test looks for processes of the same name
+      waitGone([...tracked, ...killed], 5000);
       rmSync(dir, { recursive: true, force: true });
     },
   };

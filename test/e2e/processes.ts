@@ -53,6 +53,14 @@ function readdirOrEmpty(path: string): string[] {
   }
 }
 
+/** Blocks until every pid is dead or a zombie, at most `timeoutMs`: SIGKILL takes effect a little later. */
+export function waitGone(pids: readonly number[], timeoutMs = 5000): void {
+  const deadline = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const alive = (pid: number): boolean => (readProcess(pid)?.state ?? 'Z') !== 'Z';
+  while (pids.some(alive) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 10);
+}
+
 /**
  * Tagged by the sandbox `dir`, a unique temp path: it appears in an argument (fixtures, scripts,
  * `-c <dir>/nginx.conf`, `-Dcatalina.base=<dir>/...`) or in an environment value (PCHECK_RUN_DIR and
@@ -130,7 +138,7 @@ export class Started {
     return this.split(match).others;
   }
 
-  /** SIGKILLs the test's processes that `match`; returns their pids. */
+  /** SIGKILLs the test's processes that `match`, and waits until they are dead; returns their pids. */
   kill(match: (info: ProcessInfo) => boolean): number[] {
     const killed: number[] = [];
     for (const info of this.mine(match)) {
@@ -141,6 +149,7 @@ export class Started {
         // gone meanwhile
       }
     }
+    waitGone(killed);
     return killed;
   }
 
