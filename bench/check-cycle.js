@@ -6,7 +6,7 @@ import { Supervisor } from '../dist/daemon/supervisor.js';
 import { DEFAULTS } from '../dist/pfile/types.js';
 import { readStat, StatHandle } from '../dist/system/proc.js';
 import { ProcessScanner } from '../dist/system/scan.js';
-import { killSleepers, name, report, startSleepers } from './lib.js';
+import { killStarted, name, report, startSleepers } from './lib.js';
 
 const ENTRIES = 1000;
 const ROUNDS = 50;
@@ -51,6 +51,6 @@ export async function run() {
     report('check-cycle', 'liveness CPU at 0.2 s ticks, % of a core', (tick / 200) * 100, '%', null);
     supervisor.stop();
   } finally {
-    killSleepers();
+    await killStarted();
   }
 }

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { cpuMs, killSleepers, name, percentile, report, rssMb, sleep, startSleepers, tempDir, writeRestartScript } from './lib.js';
+import { benchEnv, cpuMs, killStarted, name, percentile, report, rssMb, sleep, startSleepers, tempDir, writeRestartScript } from './lib.js';
 
 const ENTRIES = 1000;
 const KILLS = 50;
@@ -46,7 +46,7 @@ export async function run() {
   const script = writeRestartScript(temp.dir);
   const pfile = join(temp.dir, 'pfile');
   writeFileSync(pfile, `MonitorInterval 10\n${pids.map((_, index) => `${name(index)} ${script} 3 86400 continue start_wait=10`).join('\n')}\n`);
-  const env = { ...process.env, PCHECK_RUN_DIR: join(temp.dir, 'run'), PCHECK_LOG_DIR: join(temp.dir, 'log'), PCHECK_SYSLOG_SOCKET: join(temp.dir, 'none') };
+  const env = benchEnv({ PCHECK_RUN_DIR: join(temp.dir, 'run'), PCHECK_LOG_DIR: join(temp.dir, 'log'), PCHECK_SYSLOG_SOCKET: join(temp.dir, 'none') });
   const noticed = new Map();
   const pcheck = startPcheck(pfile, env, (line, at) => {
     const match = /\] (Down|Zombie)$/.test(line) && /pid=(\d+)\]/.exec(line);
@@ -86,7 +86,7 @@ export async function run() {
   } finally {
     spawnSync(process.execPath, ['bin/padmin.js', '-f', pfile, '-c', 'shutdown'], { env });
     pcheck.child.kill('SIGKILL');
-    killSleepers();
+    await killStarted();
     temp.remove();
   }
 }

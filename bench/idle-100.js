@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPcheck, waitFor } from './daemon.js';
-import { cpuMs, killSleepers, name, report, sleep, startSleepers, tempDir, writeRestartScript } from './lib.js';
+import { benchEnv, cpuMs, killStarted, name, report, sleep, startSleepers, tempDir, writeRestartScript } from './lib.js';
 
 const ENTRIES = 100;
 const WINDOW_MS = 30_000;
@@ -17,10 +17,10 @@ export async function run() {
   const script = writeRestartScript(temp.dir);
   const pfile = join(temp.dir, 'pfile');
   writeFileSync(pfile, `${pids.map((_, index) => `${name(index)} ${script}`).join('\n')}\n`);
-  const env = { ...process.env, PCHECK_RUN_DIR: join(temp.dir, 'run'), PCHECK_LOG_DIR: join(temp.dir, 'log'), PCHECK_SYSLOG_SOCKET: join(temp.dir, 'none') };
+  const env = benchEnv({ PCHECK_RUN_DIR: join(temp.dir, 'run'), PCHECK_LOG_DIR: join(temp.dir, 'log'), PCHECK_SYSLOG_SOCKET: join(temp.dir, 'none') });
   const pcheck = startPcheck(pfile, env);
   // the floor: an idle node process with the same flags (its timers and GC only)
-  const idle = spawn(process.execPath, ['--max-semi-space-size=1', '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  const idle = spawn(process.execPath, ['--max-semi-space-size=1', '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', env: benchEnv() });
   try {
     await waitFor(() => pcheck.lines.filter((line) => line.endsWith(') Up')).length >= ENTRIES, 30_000, `${ENTRIES} Up lines`);
     await sleep(2000);
@@ -36,7 +36,7 @@ export async function run() {
     spawnSync(process.execPath, ['bin/padmin.js', '-f', pfile, '-c', 'shutdown'], { env });
     pcheck.child.kill('SIGKILL');
     idle.kill('SIGKILL');
-    killSleepers();
+    await killStarted();
     temp.remove();
   }
 }

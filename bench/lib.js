@@ -1,16 +1,29 @@
 // Shared helpers of the benchmarks: real sleeping processes, /proc readings, percentiles, the report.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const name = (index) => `pcheck-bench-${String(index).padStart(4, '0')}`;
 
+/**
+ * This run's mark, in the environment of everything it starts: the sleepers, pcheck, and the
+ * sleepers pcheck's restart script starts (setsid: no process group or parent links them to us).
+ */
+const RUN_MARK = `PCHECK_BENCH_RUN=${randomUUID()}`;
+
+/** The environment of a process the bench starts: this run's mark, and `vars`. */
+export function benchEnv(vars = {}) {
+  const [key, value] = RUN_MARK.split('=');
+  return { ...process.env, [key]: value, ...vars };
+}
+
 /** Starts `count` sleeping processes whose argv[0] is name(i); returns their pids in order. */
 export async function startSleepers(count, offset = 0) {
   const pids = [];
   for (let index = 0; index < count; index += 1) {
-    const child = spawn('bash', ['-c', 'exec -a "$0" sleep 100000', name(index + offset)], { detached: true, stdio: 'ignore' });
+    const child = spawn('bash', ['-c', 'exec -a "$0" sleep 100000', name(index + offset)], { detached: true, stdio: 'ignore', env: benchEnv() });
     child.unref();
     pids.push(child.pid);
   }
@@ -28,12 +41,41 @@ export async function startSleepers(count, offset = 0) {
   return pids;
 }
 
+/** Live (not zombie) processes carrying this run's mark, but this one. */
+function startedPids() {
+  const pids = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(RUN_MARK)) pids.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
+}
+
 /**
- * SIGKILLs every process whose argv[0] starts with pcheck-bench-, and returns once pkill has:
- * the next scenario starts sleepers of the same names, which a late pkill would take.
+ * SIGKILLs every process this run started (found by its mark, never by name: another bench's or the
+ * machine's processes are not touched), and returns once none is left alive: the next scenario
+ * starts sleepers of the same names, which its pcheck must not confuse with these.
  */
-export function killSleepers() {
-  spawnSync('pkill', ['-KILL', '-f', '^pcheck-bench-'], { stdio: 'ignore' });
+export async function killStarted() {
+  for (let round = 0; round < 100; round += 1) {
+    const pids = startedPids();
+    if (pids.length === 0) return;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    await sleep(20);
+  }
+  throw new Error(`processes this bench started are still alive after SIGKILL: ${startedPids().join(' ')}`);
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

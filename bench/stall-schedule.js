@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startPcheck, waitFor } from './daemon.js';
-import { cpuMs, killSleepers, name, percentile, report, sleep, startSleepers, tempDir, writeRestartScript } from './lib.js';
+import { benchEnv, cpuMs, killStarted, name, percentile, report, sleep, startSleepers, tempDir, writeRestartScript } from './lib.js';
 
 const ENTRIES = 1000;
 const INTERVAL_S = 10;
@@ -32,7 +32,7 @@ export async function run() {
   const block = (port) =>
     `_bi_webserv {\n PS_EXEC DLL:/opt/HA/PSWE/lib/lib_bi_webserv.so:DIRECT:-:${INTERVAL_S}:0:3:600:${port}:127.0.0.1\n}`;
   writeFileSync(pfile, `MonitorInterval 10\n${servers.map((server, index) => `${name(index)} ${script}\n${block(server.port)}`).join('\n')}\n`);
-  const env = { ...process.env, PCHECK_RUN_DIR: join(temp.dir, 'run'), PCHECK_LOG_DIR: join(temp.dir, 'log'), PCHECK_SYSLOG_SOCKET: join(temp.dir, 'none') };
+  const env = benchEnv({ PCHECK_RUN_DIR: join(temp.dir, 'run'), PCHECK_LOG_DIR: join(temp.dir, 'log'), PCHECK_SYSLOG_SOCKET: join(temp.dir, 'none') });
   const pcheck = startPcheck(pfile, env);
   try {
     await waitFor(() => pcheck.lines.filter((line) => line.endsWith(') Up')).length >= ENTRIES, 60_000, `${ENTRIES} Up lines`);
@@ -55,7 +55,7 @@ export async function run() {
   } finally {
     pcheck.child.kill('SIGKILL');
     for (const server of servers) server.server.close();
-    killSleepers();
+    await killStarted();
     temp.remove();
   }
 }

@@ -1,9 +1,10 @@
 // Runs the real pcheck and padmin binaries against real processes, each test in its own temp tree.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { processes, taggedBy, waitGone } from './processes.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const PCHECK = join(ROOT, 'bin/pcheck.js');
@@ -61,48 +62,36 @@ export function sandbox(): Sandbox {
           // already gone
         }
       }
-      // every process started from a fixture copy in this sandbox
-      for (const pid of pidsUnder(dir)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
+      // every process tagged by this sandbox; again while a restart script still starts new ones
+      const killed = new Set<number>();
+      for (let round = 0; round < 10; round += 1) {
+        const fresh = pidsUnder(dir).filter((pid) => !killed.has(pid));
+        if (fresh.length === 0) break;
+        for (const pid of fresh) {
+          killed.add(pid);
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
         }
       }
+      // dead before the next test looks for processes of the same name
+      waitGone([...tracked, ...killed], 5000);
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
 /**
- * Pids of every process this sandbox started: an argument under `dir` (fixtures, servers, scripts),
- * or the sandbox's PCHECK_RUN_DIR in the environment (children of restart scripts, such as `sleep`).
+ * Pids of every process this sandbox started: `dir` in an argument (fixtures, servers, scripts,
+ * configs) or in an environment value, such as the sandbox's PCHECK_RUN_DIR (children of restart
+ * scripts, such as `sleep`, and the demo server, whose run script sets PCHECK_RUN_DIR=<dir>/demo/run).
  */
 export function pidsUnder(dir: string): number[] {
-  const pids: number[] = [];
-  const marker = `PCHECK_RUN_DIR=${join(dir, 'run')}`;
-  for (const name of readdirSafe('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-      if (argv.some((arg) => arg.startsWith(dir))) {
-        pids.push(Number(name));
-        continue;
-      }
-      if (readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').includes(marker)) pids.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
-
-function readdirSafe(path: string): string[] {
-  try {
-    return readdirSync(path);
-  } catch {
-    return [];
-  }
+  return processes()
+    .filter((info) => info.pid !== process.pid && taggedBy(info, dir))
+    .map((info) => info.pid);
 }
 
 /**

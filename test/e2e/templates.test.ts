@@ -4,32 +4,39 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, freePort, padmin, Pcheck, ROOT, sandbox, type Sandbox } from './harness.js';
+import { named, Started } from './processes.js';
 
 let box: Sandbox;
+let started: Started;
 const cleanups: (() => void)[] = [];
+
+/** The demo server, matched by name as the demo's pfile matches it (process.title = 'pcheck-demo'). */
+const demoServer = named('pcheck-demo');
 
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
-  try {
-    execFileSync('pkill', ['-KILL', '-x', 'pcheck-demo']);
-  } catch {
-    // none left
-  }
+  started.kill(demoServer);
   box.cleanup();
 });
 
-
-function demoPid(): number | undefined {
-  try {
-    return Number(execFileSync('pgrep', ['-x', 'pcheck-demo'], { encoding: 'utf8' }).trim().split('\n')[0]) || undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * A sandbox for a test whose pcheck watches `pcheck-demo` by name: it would adopt a demo server it did
+ * not start (and the demo test kill -9 it), so refuse when one runs that this test did not start.
+ */
+function demoSandbox(): Sandbox {
+  box = sandbox();
+  started = new Started(box.dir);
+  started.refuseOthers(
+    "the demo's pfile watches every process named pcheck-demo, and this test kill -9s the one pcheck finds",
+    demoServer,
+    'Stop it (kill <pid>) or run the tests in a container.',
+  );
+  return box;
 }
 
 describe('the quick-start demo', () => {
   it('templates/demo/run: pcheck watches the demo server; kill -9 -> Down, Try to restart, Up', async () => {
-    box = sandbox();
+    demoSandbox();
     const port = await freePort();
     const env = { ...box.env, PCHECK_DEMO_DIR: join(box.dir, 'demo'), PCHECK_DEMO_PORT: String(port), PCHECK_DEMO_LOG: join(box.dir, 'demo.log') };
     const demo = spawn('sh', [join(ROOT, 'templates/demo/run')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -38,6 +45,7 @@ describe('the quick-start demo', () => {
     demo.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     demo.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const first = await eventually(() => /\('pcheck-demo' ,pid=(\d+)\) Up/.exec(output)?.[1], 15_000, 'the demo Up');
+    expect(started.mine(demoServer).map((info) => info.pid)).toEqual([Number(first)]);
     process.kill(Number(first), 'SIGKILL');
     await eventually(() => (new RegExp(`Process \\['pcheck-demo',pid=${first}\\] (Down|Zombie)`).test(output) ? true : undefined), 5000, 'Down');
     await eventually(() => (output.includes("Try to restart ('pcheck-demo')") ? true : undefined), 5000, 'Try to restart');
@@ -55,7 +63,7 @@ describe("the vendor's samples in templates/samples", () => {
   ] as const;
   for (const [name, kind, portText] of cases) {
     it(`${name} runs after changing only the port: stall_chk (${kind}) AVAIL`, async () => {
-      box = sandbox();
+      demoSandbox();
       const port = await freePort();
       const original = readFileSync(join(ROOT, 'templates/samples', name), 'utf8');
       expect(original.split(portText)).toHaveLength(2);
@@ -75,7 +83,7 @@ describe("the vendor's samples in templates/samples", () => {
         15_000,
         `stall_chk (${kind}) AVAIL`,
       );
-      expect(demoPid()).toBeDefined();
+      expect(started.mine(demoServer)).toHaveLength(1);
     });
   }
 });

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { MSG } from '../../src/log/catalogue.js';
 import { createMessageLog } from '../../src/log/message-log.js';
 
@@ -44,7 +44,9 @@ describe('createMessageLog', () => {
   });
 
   it('LogFile gets one JSON object per message with its id, fields and text', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'pcheck-log-')), 'sub/pcheck.json');
+    const dir = mkdtempSync(join(tmpdir(), 'pcheck-log-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'sub/pcheck.json');
     const log = createMessageLog({ tag: 'pcheck', pid: 42, foreground: false, logFile: file, syslogSocket: '/nonexistent/log', stderr: capture().stream });
     log.emit('down', { name: 'httpd', pid: 7, reason: 'reused' });
     log.emit('retryOver', { name: 'httpd', action: 'exit', retries: 3 });
