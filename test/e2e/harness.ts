@@ -172,6 +172,14 @@ export class Pcheck {
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
     this.child.kill(signal);
   }
+
+  /** SIGKILL, if it still runs, and wait for its exit: every test's cleanup. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+  }
 }
 
 export interface CommandResult {

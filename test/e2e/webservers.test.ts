@@ -11,10 +11,7 @@ let pcheck: Pcheck | null = null;
 const cleanups: (() => void)[] = [];
 
 afterEach(async () => {
-  if (pcheck !== null && pcheck.child.exitCode === null) {
-    pcheck.kill('SIGKILL');
-    await pcheck.exited;
-  }
+  await pcheck?.stop();
   pcheck = null;
   for (const cleanup of cleanups.splice(0)) cleanup();
   box.cleanup();

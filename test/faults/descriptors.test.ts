@@ -15,10 +15,7 @@ let stopFlood: (() => void) | null = null;
 afterEach(async () => {
   stopFlood?.();
   stopFlood = null;
-  if (pcheck !== null && pcheck.child.exitCode === null) {
-    pcheck.kill('SIGKILL');
-    await pcheck.exited;
-  }
+  await pcheck?.stop();
   pcheck = null;
   box.cleanup();
 });

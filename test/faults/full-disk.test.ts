@@ -11,10 +11,7 @@ let pcheck: Pcheck | null = null;
 let mounted: string | null = null;
 
 afterEach(async () => {
-  if (pcheck !== null && pcheck.child.exitCode === null) {
-    pcheck.kill('SIGKILL');
-    await pcheck.exited;
-  }
+  await pcheck?.stop();
   pcheck = null;
   if (mounted !== null) execFileSync('umount', ['-l', mounted]);
   mounted = null;

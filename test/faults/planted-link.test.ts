@@ -8,10 +8,7 @@ let box: Sandbox;
 let pcheck: Pcheck | null = null;
 
 afterEach(async () => {
-  if (pcheck !== null && pcheck.child.exitCode === null) {
-    pcheck.kill('SIGKILL');
-    await pcheck.exited;
-  }
+  await pcheck?.stop();
   box.cleanup();
 });
 

@@ -8,12 +8,7 @@ let box: Sandbox;
 const running: Pcheck[] = [];
 
 afterEach(async () => {
-  for (const pcheck of running.splice(0)) {
-    if (pcheck.child.exitCode === null && pcheck.child.signalCode === null) {
-      pcheck.kill('SIGKILL');
-      await pcheck.exited;
-    }
-  }
+  for (const pcheck of running.splice(0)) await pcheck.stop();
   box.cleanup();
 });
 
@@ -21,11 +16,6 @@ function start(pfile: string): Pcheck {
   const pcheck = new Pcheck(pfile, box.env);
   running.push(pcheck);
   return pcheck;
-}
-
-async function killHard(pcheck: Pcheck): Promise<void> {
-  pcheck.kill('SIGKILL');
-  await pcheck.exited;
 }
 
 async function show(pfile: string): Promise<Record<string, unknown>> {
@@ -51,7 +41,7 @@ describe('state across pcheck restarts', () => {
     await killAndRestart(pcheck, pfile, 2);
     const before = await show(pfile);
     expect(before).toMatchObject({ retry_count: 1, restart_count: 1, proc_sts: 'AVAIL' });
-    await killHard(pcheck);
+    await pcheck.stop();
 
     pcheck = start(pfile);
     await pcheck.waitFor(/State restored\. entries=1 dropped=0/);
@@ -62,7 +52,7 @@ describe('state across pcheck restarts', () => {
     const last = (await show(pfile)).pid as number;
     process.kill(last, 'SIGKILL');
     await pcheck.waitFor(/Retry over \(.*\) retries=2 action=continue/);
-    await killHard(pcheck);
+    await pcheck.stop();
 
     pcheck = start(pfile);
     await pcheck.waitFor(/State restored\. entries=1/);
@@ -77,7 +67,7 @@ describe('state across pcheck restarts', () => {
     let pcheck = start(pfile);
     await pcheck.waitFor(/\) Up$/);
     expect((await padmin(pfile, box.env, '-c', 'stop')).status).toBe(0);
-    await killHard(pcheck);
+    await pcheck.stop();
     expect((await padmin(pfile, box.env, '-c', 'show', 'pent')).status).toBe(3);
 
     pcheck = start(pfile);
@@ -114,7 +104,7 @@ describe('state across pcheck restarts', () => {
     await pcheck.waitFor(/\) Up$/);
     expect(await show(pfile)).toMatchObject({ restart_count: 0 });
     await killAndRestart(pcheck, pfile, 2);
-    await killHard(pcheck);
+    await pcheck.stop();
 
     // the rule changed while pcheck was down (a new start_wait): its old accounting does not apply
     writeFileSync(pfile, readFileSync(pfile, 'utf8').replace('start_wait=5', 'start_wait=6'));
