@@ -103,7 +103,7 @@ describe('padmin', () => {
     expect(result.stderr).toContain('no entry with pent_id 9');
   });
 
-  it('usage errors exit 2: unknown command, bad -p, -p where it does not apply, unreadable pfile', async () => {
+  it('usage errors exit 2: unknown command, bad -p, -p where it does not apply', async () => {
     const unknown = await padmin(pfile, box.env, '-c', 'explode');
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('unknown command "explode"');
@@ -114,16 +114,17 @@ describe('padmin', () => {
       expect(misplaced.stderr).toContain(`${command} takes no -p`);
     }
     expect(pcheck.child.exitCode).toBeNull();
-    const missing = await padmin(join(box.dir, 'missing'), box.env, '-c', 'show', 'pent');
-    expect(missing.status).toBe(2);
-    expect(missing.stderr).toContain('cannot read pfile');
   });
 
-  it('no pcheck for this pfile: status 3', async () => {
+  it('no pcheck for this pfile: status 3; when the pfile does not exist either, padmin says both', async () => {
     const other = box.file('other.pfile', '');
     const result = await padmin(other, box.env, '-c', 'show', 'pent');
     expect(result.status).toBe(3);
     expect(result.stderr).toContain('no pcheck is running');
+    const missingPfile = join(box.dir, 'missing');
+    const missing = await padmin(missingPfile, box.env, '-c', 'show', 'pent');
+    expect(missing.status).toBe(3);
+    expect(missing.stderr).toContain(`padmin: no pcheck is running for ${missingPfile}, and ${missingPfile} does not exist\n`);
   });
 
   it('permission denied for another user: status 4', async () => {
