@@ -1,9 +1,9 @@
 // padmin's side of the control protocol: one request, one answer, bounded in time.
 import { createConnection } from 'node:net';
 import { runDir, runPaths } from '../control/paths.js';
-import { encode, PROTOCOL_VERSION, RESPONSE_TIMEOUT_MS, type Command, type Response } from '../control/protocol.js';
+import { encode, ERROR_CODES, fail, PROTOCOL_VERSION, RESPONSE_TIMEOUT_MS, type Command, type Response } from '../control/protocol.js';
 
-/** How long a request refused with E_BUSY (every control connection taken) is tried again. */
+/** How long a request turned away (every control connection taken: E_BUSY) is tried again. */
 const BUSY_RETRY_MS = 2000;
 const BUSY_PAUSE_MS = 100;
 
@@ -21,7 +21,7 @@ type Body = { cmd: Command; pent?: number };
 
 /**
  * Sends one request to the pcheck of `pfile` (an absolute path) listening in `dir`, and returns its
- * answer. While every control connection is taken (E_BUSY), tries again for a while.
+ * answer. While every control connection is taken, tries again for a while.
  */
 export async function request(pfile: string, body: Body, dir = runDir()): Promise<Response> {
   let socketPath: string;
@@ -32,9 +32,9 @@ export async function request(pfile: string, body: Body, dir = runDir()): Promis
   }
   const deadline = Date.now() + BUSY_RETRY_MS;
   for (;;) {
-    const response = await exchange(pfile, socketPath, dir, body);
-    if (response.ok || response.code !== 'E_BUSY') return response;
-    if (Date.now() >= deadline) return { ...response, message: `${response.message} (padmin tried again for ${BUSY_RETRY_MS / 1000} s)` };
+    const outcome = await exchange(pfile, socketPath, dir, body);
+    if (outcome !== 'turned away' && (outcome.ok || outcome.code !== 'E_BUSY')) return outcome;
+    if (Date.now() >= deadline) return fail('E_BUSY', `${ERROR_CODES.E_BUSY} (padmin tried again for ${BUSY_RETRY_MS / 1000} s)`);
     await new Promise((resolve) => setTimeout(resolve, BUSY_PAUSE_MS));
   }
 }
@@ -60,12 +60,16 @@ export async function requestFirst(pfile: string, body: Body, dirs: readonly str
   throw absent ?? new TransportError('absent', `no pcheck is running for ${pfile}`);
 }
 
-function exchange(pfile: string, socketPath: string, dir: string, body: Body): Promise<Response> {
+/**
+ * One connection, one request. 'turned away': closed before any answer, as pcheck does past its
+ * connection limit when it closes faster than the request is written (EPIPE); it says E_BUSY first.
+ */
+function exchange(pfile: string, socketPath: string, dir: string, body: Body): Promise<Response | 'turned away'> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(socketPath);
     let text = '';
     let settled = false;
-    const settle = (outcome: Response | TransportError): void => {
+    const settle = (outcome: Response | 'turned away' | TransportError): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -84,9 +88,11 @@ function exchange(pfile: string, socketPath: string, dir: string, body: Body): P
       const newline = text.indexOf('\n');
       if (newline >= 0) settle(parseResponse(text.slice(0, newline), socketPath));
     });
-    socket.on('end', () => settle(parseResponse(text, socketPath)));
+    socket.on('end', () => settle(text === '' ? 'turned away' : parseResponse(text, socketPath)));
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
+      if ((error.code === 'EPIPE' || error.code === 'ECONNRESET') && text === '') {
+        settle('turned away');
+      } else if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
         settle(new TransportError('absent', `no pcheck is running for ${pfile} (no answer on ${socketPath})`));
       } else if (error.code === 'EACCES' || error.code === 'EPERM') {
         settle(
