@@ -9,11 +9,17 @@ let box: Sandbox;
 let first: Pcheck;
 let pfile: string;
 let fixture: string;
+let link: string;
+let hard: string;
 const others: Pcheck[] = [];
 
 beforeAll(async () => {
   box = sandbox();
   ({ pfile, fixture } = watchedFixture(box));
+  link = join(box.dir, 'link');
+  symlinkSync(pfile, link);
+  hard = join(box.dir, 'hard');
+  linkSync(pfile, hard);
   first = new Pcheck(pfile, box.env);
   await first.waitFor(/\) Up$/, 20_000);
 });
@@ -51,9 +57,13 @@ function fixtureCopies(): number[] {
 }
 
 describe('one pcheck per file', () => {
+  it('padmin through a symbolic link reaches the pcheck started on the real path', async () => {
+    const shown = await padmin(link, box.env, '-c', 'show', 'pent', '--json');
+    expect(shown.status).toBe(0);
+    expect(JSON.parse(shown.stdout)).toEqual([expect.objectContaining({ pname: fixture, proc_sts: 'AVAIL' })]);
+  });
+
   it('a second pcheck through a symbolic link is refused, naming the first', async () => {
-    const link = join(box.dir, 'link');
-    symlinkSync(pfile, link);
     const second = await secondPcheck(link);
     expect(second.outcome).toBe(1);
     expect(second.output).toContain(`another pcheck (pid ${first.pid}) is already running`);
@@ -63,17 +73,9 @@ describe('one pcheck per file', () => {
   });
 
   it('a second pcheck through a hard link is refused, naming the first', async () => {
-    const hard = join(box.dir, 'hard');
-    linkSync(pfile, hard);
     const second = await secondPcheck(hard);
     expect(second.outcome).toBe(1);
     expect(second.output).toContain(`another pcheck (pid ${first.pid}) is already running`);
-  });
-
-  it('padmin through the symbolic link reaches the same pcheck', async () => {
-    const shown = await padmin(join(box.dir, 'link'), box.env, '-c', 'show', 'pent', '--json');
-    expect(shown.status).toBe(0);
-    expect(JSON.parse(shown.stdout)).toEqual([expect.objectContaining({ pname: fixture, proc_sts: 'AVAIL' })]);
   });
 
   it('kill -9 of the server starts exactly one new copy', async () => {
