@@ -1,7 +1,11 @@
 // padmin's side of the control protocol: one request, one answer, bounded in time.
 import { createConnection } from 'node:net';
 import { runDir, runPaths } from '../control/paths.js';
-import { encode, PROTOCOL_VERSION, RESPONSE_TIMEOUT_MS, type Command, type Response } from '../control/protocol.js';
+import { encode, ERROR_CODES, fail, PROTOCOL_VERSION, RESPONSE_TIMEOUT_MS, type Command, type Response } from '../control/protocol.js';
+
+/** How long a request turned away (every control connection taken: E_BUSY) is tried again. */
+const BUSY_RETRY_MS = 2000;
+const BUSY_PAUSE_MS = 100;
 
 /** Why no answer came: nobody listening, not allowed, or a broken exchange. */
 export class TransportError extends Error {
@@ -13,19 +17,59 @@ export class TransportError extends Error {
   }
 }
 
-/** Sends one request to the pcheck of `pfile` (an absolute path) and returns its answer. */
-export function request(pfile: string, body: { cmd: Command; pent?: number }): Promise<Response> {
+type Body = { cmd: Command; pent?: number };
+
+/**
+ * Sends one request to the pcheck of `pfile` (an absolute path) listening in `dir`, and returns its
+ * answer. While every control connection is taken, tries again for a while.
+ */
+export async function request(pfile: string, body: Body, dir = runDir()): Promise<Response> {
   let socketPath: string;
   try {
-    socketPath = runPaths(pfile, runDir()).socket;
+    socketPath = runPaths(pfile, dir).socket;
   } catch (error) {
-    return Promise.reject(new TransportError('broken', (error as Error).message));
+    throw new TransportError('broken', (error as Error).message);
   }
+  const deadline = Date.now() + BUSY_RETRY_MS;
+  for (;;) {
+    const outcome = await exchange(pfile, socketPath, dir, body);
+    if (outcome !== 'turned away' && (outcome.ok || outcome.code !== 'E_BUSY')) return outcome;
+    if (Date.now() >= deadline) return fail('E_BUSY', `${ERROR_CODES.E_BUSY} (padmin tried again for ${BUSY_RETRY_MS / 1000} s)`);
+    await new Promise((resolve) => setTimeout(resolve, BUSY_PAUSE_MS));
+  }
+}
+
+/**
+ * As request(), trying each run directory in turn while none has a pcheck for the pfile (padmin's
+ * own first, then those of other users it may lack the right to enter); `dir` is where one answered.
+ */
+export async function requestFirst(pfile: string, body: Body, dirs: readonly string[]): Promise<{ response: Response; dir: string }> {
+  let absent: TransportError | null = null;
+  for (const dir of dirs) {
+    try {
+      return { response: await request(pfile, body, dir), dir };
+    } catch (error) {
+      if (!(error instanceof TransportError) || error.kind !== 'absent') {
+        // a pcheck of another user's that padmin may not reach: say both
+        if (absent !== null && error instanceof TransportError) throw new TransportError(error.kind, `${absent.message}; ${error.message}`);
+        throw error;
+      }
+      absent ??= error;
+    }
+  }
+  throw absent ?? new TransportError('absent', `no pcheck is running for ${pfile}`);
+}
+
+/**
+ * One connection, one request. 'turned away': closed before any answer, as pcheck does past its
+ * connection limit when it closes faster than the request is written (EPIPE); it says E_BUSY first.
+ */
+function exchange(pfile: string, socketPath: string, dir: string, body: Body): Promise<Response | 'turned away'> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(socketPath);
     let text = '';
     let settled = false;
-    const settle = (outcome: Response | TransportError): void => {
+    const settle = (outcome: Response | 'turned away' | TransportError): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -44,12 +88,19 @@ export function request(pfile: string, body: { cmd: Command; pent?: number }): P
       const newline = text.indexOf('\n');
       if (newline >= 0) settle(parseResponse(text.slice(0, newline), socketPath));
     });
-    socket.on('end', () => settle(parseResponse(text, socketPath)));
+    socket.on('end', () => settle(text === '' ? 'turned away' : parseResponse(text, socketPath)));
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
+      if ((error.code === 'EPIPE' || error.code === 'ECONNRESET') && text === '') {
+        settle('turned away');
+      } else if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
         settle(new TransportError('absent', `no pcheck is running for ${pfile} (no answer on ${socketPath})`));
       } else if (error.code === 'EACCES' || error.code === 'EPERM') {
-        settle(new TransportError('denied', `permission denied on ${socketPath}: run padmin as the user pcheck runs as`));
+        settle(
+          new TransportError(
+            'denied',
+            `permission denied on ${socketPath}: the run directory ${dir} and its socket are for the user pcheck runs as; run padmin as that user (or as root)`,
+          ),
+        );
       } else {
         settle(new TransportError('broken', `cannot talk to pcheck on ${socketPath}: ${error.message}`));
       }

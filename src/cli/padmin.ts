@@ -1,15 +1,17 @@
 // padmin: one command to the pcheck of a pfile. The only place padmin exits.
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, type CommanderError } from 'commander';
-import { logFilePath } from '../control/paths.js';
+import { logFilePath, otherRunDirs, runDir } from '../control/paths.js';
 import { COMMANDS, type Command as ControlCommand, type Response } from '../control/protocol.js';
 import type { PentView, RuleView } from '../control/views.js';
 import { createMessageLog } from '../log/message-log.js';
 import { lex } from '../pfile/lexer.js';
 import { logFileSetting } from '../pfile/types.js';
-import { request, TransportError } from './client.js';
+import { request, requestFirst, TransportError } from './client.js';
+import { exitAfterFlush } from './exit.js';
 import { renderPents, renderRules } from './render.js';
+import { packageVersion } from './version.js';
 
 /** padmin's exit statuses. */
 export const PADMIN_EXIT = Object.freeze({ ok: 0, refused: 1, usage: 2, notRunning: 3, denied: 4 });
@@ -31,12 +33,13 @@ export async function main(argv: string[]): Promise<never> {
     .requiredOption('-c, --command <words...>', `one of: ${USER_COMMANDS.join(', ')}`)
     .option('-p, --pent <pent_id>', 'limit show/stop/start to one entry')
     .option('--json', 'print the answer as JSON')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .exitOverride();
   let options: Options;
   try {
     options = program.parse(argv).opts<Options>();
   } catch (error) {
-    process.exit((error as CommanderError).exitCode === 0 ? PADMIN_EXIT.ok : PADMIN_EXIT.usage);
+    return exitAfterFlush((error as CommanderError).exitCode === 0 ? PADMIN_EXIT.ok : PADMIN_EXIT.usage);
   }
   const command = options.command.join(' ');
   if (!(USER_COMMANDS as readonly string[]).includes(command)) {
@@ -50,38 +53,41 @@ export async function main(argv: string[]): Promise<never> {
       return usage(`${command} takes no -p: it ${command === 'reload' ? 're-reads the whole pfile' : 'ends the whole pcheck'}`);
     }
   }
+  // the pfile's path names its pcheck; its content is not needed (it may be deleted or unreadable)
   const pfile = resolve(options.file);
-  try {
-    accessSync(pfile, constants.R_OK);
-  } catch (error) {
-    return usage(`cannot read pfile ${pfile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
 
   const log = createMessageLog({ tag: 'padmin', foreground: false, logFile: structuredLogOf(pfile) });
   log.emit('command', { command, pfile });
   await log.close();
 
   let response: Response;
+  let dir: string;
   try {
-    response = await request(pfile, pent === undefined ? { cmd: command as ControlCommand } : { cmd: command as ControlCommand, pent });
+    const body = pent === undefined ? { cmd: command as ControlCommand } : { cmd: command as ControlCommand, pent };
+    ({ response, dir } = await requestFirst(pfile, body, [runDir(), ...otherRunDirs()]));
   } catch (error) {
-    return transportFailure(error);
+    return transportFailure(error, pfile);
   }
   if (!response.ok) {
     process.stderr.write(`padmin: ${command}: ${response.message}\n`);
     for (const detail of response.details ?? []) process.stderr.write(`${detail}\n`);
-    process.exit(PADMIN_EXIT.refused);
+    return exitAfterFlush(PADMIN_EXIT.refused);
   }
   if (options.json) process.stdout.write(`${JSON.stringify(response.data, null, 2)}\n`);
   else printAnswer(command as ControlCommand, response.data, pent);
-  if (command === 'shutdown') await waitForExit(pfile);
-  process.exit(PADMIN_EXIT.ok);
+  if (command === 'shutdown' && !(await exitedIn(pfile, dir))) {
+    process.stderr.write(`padmin: pcheck still answers ${SHUTDOWN_WAIT_MS / 1000} s after shutdown\n`);
+    return exitAfterFlush(PADMIN_EXIT.refused);
+  }
+  return exitAfterFlush(PADMIN_EXIT.ok);
 }
 
 /** The structured log pcheck of this pfile writes to, so that padmin's command lands beside it. */
 function structuredLogOf(pfile: string): string | null {
   let lines;
   try {
+    // not a FIFO or a device put in the pfile's place: opening one would hang padmin
+    if (!statSync(pfile).isFile()) return null;
     lines = lex(readFileSync(pfile, 'utf8'), pfile).lines;
   } catch {
     return null;
@@ -120,32 +126,46 @@ function printAnswer(command: ControlCommand, data: unknown, pent: number | unde
   }
 }
 
-// shutdown returns once pcheck no longer answers, so an rc script can start a new one right after.
-async function waitForExit(pfile: string): Promise<void> {
+// shutdown returns once pcheck (in `dir`) no longer answers, so an rc script can start a new one right after.
+async function exitedIn(pfile: string, dir: string): Promise<boolean> {
   const deadline = Date.now() + SHUTDOWN_WAIT_MS;
   while (Date.now() < deadline) {
     try {
-      await request(pfile, { cmd: 'ping' });
+      await request(pfile, { cmd: 'ping' }, dir);
     } catch (error) {
-      if (error instanceof TransportError && error.kind === 'absent') return;
+      if (error instanceof TransportError && error.kind === 'absent') return true;
     }
     await new Promise((resolveWait) => setTimeout(resolveWait, 50));
   }
-  process.stderr.write(`padmin: pcheck still answers ${SHUTDOWN_WAIT_MS / 1000} s after shutdown\n`);
-  process.exit(PADMIN_EXIT.refused);
+  return false;
 }
 
-function transportFailure(error: unknown): never {
+function transportFailure(error: unknown, pfile: string): Promise<never> {
   const message = (error as Error).message;
-  process.stderr.write(`padmin: ${message}\n`);
-  if (error instanceof TransportError) {
-    if (error.kind === 'absent') process.exit(PADMIN_EXIT.notRunning);
-    if (error.kind === 'denied') process.exit(PADMIN_EXIT.denied);
+  if (!(error instanceof TransportError)) {
+    process.stderr.write(`padmin: ${message}\n`);
+    return exitAfterFlush(PADMIN_EXIT.refused);
   }
-  process.exit(PADMIN_EXIT.refused);
+  if (error.kind === 'absent') {
+    // a pfile deleted under its pcheck is fine; a missing pfile with no pcheck is most likely a typo
+    process.stderr.write(`padmin: ${isMissing(pfile) ? `no pcheck is running for ${pfile}, and ${pfile} does not exist` : message}\n`);
+    return exitAfterFlush(PADMIN_EXIT.notRunning);
+  }
+  process.stderr.write(`padmin: ${message}\n`);
+  return exitAfterFlush(error.kind === 'denied' ? PADMIN_EXIT.denied : PADMIN_EXIT.refused);
 }
 
-function usage(message: string): never {
+function isMissing(path: string): boolean {
+  try {
+    lstatSync(path);
+    return false;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR';
+  }
+}
+
+function usage(message: string): Promise<never> {
   process.stderr.write(`padmin: ${message}\n`);
-  process.exit(PADMIN_EXIT.usage);
+  return exitAfterFlush(PADMIN_EXIT.usage);
 }

@@ -13,6 +13,8 @@ import { loadPfile } from '../pfile/load.js';
 import { formatDiagnostic } from '../pfile/types.js';
 import { unresolvedProbeHosts } from '../probes/resolve.js';
 import { request, TransportError } from './client.js';
+import { exitAfterFlush } from './exit.js';
+import { packageVersion } from './version.js';
 
 /**
  * The detached daemon reports on this descriptor: `READY <pid>` or `ERROR <status> <json message>`,
@@ -22,6 +24,8 @@ const REPORT_FD = 3;
 const REPORT_OPEN_MS = 30_000;
 /** How long the parent waits for READY or ERROR: the pfile is loaded and the socket opened by then. */
 const START_TIMEOUT_MS = 60_000;
+/** How long a stopping foreground daemon waits for its stderr to take its last messages. */
+const DAEMON_FLUSH_MS = 2000;
 /** As in bin/pcheck.js: a small young generation keeps the daemon's RSS low. */
 const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1'];
 
@@ -39,12 +43,13 @@ export async function main(argv: string[]): Promise<never> {
     .option('-t, --test', 'check the pfile, print every error and warning, start nothing')
     .option('-F, --foreground', 'stay attached (for systemd); messages go to stderr as well as syslog')
     .addOption(new Option('--daemon-child').hideHelp())
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .exitOverride();
   let options: Options;
   try {
     options = program.parse(argv).opts<Options>();
   } catch (error) {
-    process.exit((error as CommanderError).exitCode === 0 ? EXIT.ok : EXIT.badPfile);
+    return exitAfterFlush((error as CommanderError).exitCode === 0 ? EXIT.ok : EXIT.badPfile);
   }
   const pfile = resolve(options.file);
   if (options.test) return checkOnly(pfile);
@@ -56,7 +61,7 @@ export async function main(argv: string[]): Promise<never> {
 async function checkOnly(pfile: string): Promise<never> {
   const result = loadPfile(pfile);
   printDiagnostics(result.errors, result.warnings);
-  if (result.config === null) process.exit(EXIT.badPfile);
+  if (result.config === null) return exitAfterFlush(EXIT.badPfile);
   const logFileLine = lineOf(pfile, 'LogFile');
   for (const warning of checkDestinations(result.config).warnings) {
     printDiagnostics([{ file: pfile, line: logFileLine, severity: 'warning', message: warning }]);
@@ -64,14 +69,14 @@ async function checkOnly(pfile: string): Promise<never> {
   printDiagnostics(await unresolvedProbeHosts(result.config));
   const count = result.config.entries.length;
   process.stdout.write(`${pfile}: ok, ${count} ${count === 1 ? 'entry' : 'entries'}\n`);
-  process.exit(EXIT.ok);
+  return exitAfterFlush(EXIT.ok);
 }
 
 async function runForeground(pfile: string): Promise<never> {
   try {
     // the pfile's warnings reach stderr through the message log, as PC005
     const daemon = await startDaemon({ pfile, foreground: true, runDir: runDir() });
-    process.exit((await daemon.done).status);
+    return exitAfterFlush((await daemon.done).status, DAEMON_FLUSH_MS);
   } catch (error) {
     return exitWith(error);
   }
@@ -87,7 +92,7 @@ async function runDaemonChild(pfile: string): Promise<never> {
   } catch (error) {
     const status = error instanceof StartError ? error.status : EXIT.startFailed;
     report(`ERROR ${status} ${JSON.stringify((error as Error).message)}`, true);
-    process.exit(status);
+    return exitAfterFlush(status);
   }
   for (const warning of daemon.warnings) report(`WARN ${JSON.stringify(warning)}`, false);
   report(`READY ${process.pid}`, false);
@@ -96,7 +101,7 @@ async function runDaemonChild(pfile: string): Promise<never> {
   const stopped = await daemon.done;
   clearTimeout(closeLater);
   report(`EXIT ${stopped.status} ${JSON.stringify(stopped.reason)}`, true);
-  process.exit(stopped.status);
+  return exitAfterFlush(stopped.status);
 }
 
 let reportOpen = true;
@@ -125,7 +130,7 @@ function closeReport(): void {
 async function detach(pfile: string): Promise<never> {
   const checked = loadPfile(pfile);
   printDiagnostics(checked.errors, checked.warnings);
-  if (checked.config === null) process.exit(EXIT.badPfile);
+  if (checked.config === null) return exitAfterFlush(EXIT.badPfile);
   const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, ...process.execArgv, process.argv[1] ?? '', '--daemon-child', '-f', pfile], {
     detached: true,
     cwd: '/',
@@ -147,16 +152,16 @@ async function detach(pfile: string): Promise<never> {
   }
   if (line === null) {
     process.stderr.write(`pcheck: the daemon (pid ${child.pid}) did not report ready within ${START_TIMEOUT_MS / 1000} s; see syslog\n`);
-    process.exit(EXIT.startFailed);
+    return exitAfterFlush(EXIT.startFailed);
   }
   if (line.startsWith('ERROR ')) {
     const [, status, ...message] = line.split(' ');
     process.stderr.write(`pcheck: ${JSON.parse(message.join(' ')) as string}\n`);
-    process.exit(Number(status) || EXIT.startFailed);
+    return exitAfterFlush(Number(status) || EXIT.startFailed);
   }
   if (!line.startsWith('READY ')) {
     process.stderr.write(`pcheck: the daemon exited before it was ready${line ? `: ${line}` : ''}\n`);
-    process.exit(EXIT.startFailed);
+    return exitAfterFlush(EXIT.startFailed);
   }
   const daemonPid = line.slice('READY '.length);
   try {
@@ -168,10 +173,10 @@ async function detach(pfile: string): Promise<never> {
     if (exit?.startsWith('EXIT ')) {
       const [, status, ...reason] = exit.split(' ');
       process.stderr.write(`pcheck: pcheck (pid ${daemonPid}) started, then stopped: ${JSON.parse(reason.join(' ')) as string} (status ${status})\n`);
-      process.exit(Number(status) || EXIT.startFailed);
+      return exitAfterFlush(Number(status) || EXIT.startFailed);
     }
     process.stderr.write(`pcheck: the daemon started but its control socket does not answer: ${(error as Error).message}\n`);
-    process.exit(EXIT.startFailed);
+    return exitAfterFlush(EXIT.startFailed);
   }
   const syslogSocket = syslogSocketPath();
   if (!existsSync(syslogSocket) && checked.config.logFile === 'none') {
@@ -181,7 +186,7 @@ async function detach(pfile: string): Promise<never> {
   }
   child.unref();
   process.stdout.write(`pcheck: monitoring ${pfile} (pid ${daemonPid})\n`);
-  process.exit(EXIT.ok);
+  return exitAfterFlush(EXIT.ok);
 }
 
 // The line a global keyword is written on (0 when it is not), for warnings about its value.
@@ -197,11 +202,11 @@ function printDiagnostics(...lists: (readonly Parameters<typeof formatDiagnostic
   for (const diagnostic of lists.flat()) process.stderr.write(`${formatDiagnostic(diagnostic)}\n`);
 }
 
-function exitWith(error: unknown): never {
+function exitWith(error: unknown): Promise<never> {
   if (error instanceof StartError) {
     process.stderr.write(`pcheck: ${error.message}\n`);
-    process.exit(error.status);
+    return exitAfterFlush(error.status);
   }
   process.stderr.write(`pcheck: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(EXIT.startFailed);
+  return exitAfterFlush(EXIT.startFailed);
 }

@@ -1,5 +1,6 @@
 // Where the control socket and lock of a pfile live. Both pcheck and padmin derive them the same way.
 import { createHash } from 'node:crypto';
+import { realpathSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 
 /** sun_path holds 108 bytes including the terminating NUL. */
@@ -8,8 +9,11 @@ const SUN_PATH_MAX = 107;
 export interface RunPaths {
   readonly dir: string;
   readonly socket: string;
-  /** Abstract-namespace socket name held as the one-pcheck-per-pfile lock; released by the kernel on any exit. */
-  readonly lockName: string;
+  /**
+   * Abstract-namespace socket names held as the one-pcheck-per-pfile lock, released by the kernel on
+   * any exit: one for the pfile's real path, one for its device and inode (when it can be stat'ed).
+   */
+  readonly lockNames: readonly string[];
 }
 
 /** The run directory: $PCHECK_RUN_DIR, else /run/pcheck for root, else $XDG_RUNTIME_DIR/pcheck or /tmp/pcheck-<uid>. */
@@ -34,14 +38,51 @@ export function logFilePath(setting: string, absolutePfile: string, env: NodeJS.
   return `${dir}/${name}.log`;
 }
 
-/** Paths for a pfile, named from its absolute path. Throws when the socket path would not fit sun_path. */
+/**
+ * Run directories where another user's pcheck of the pfile may listen, for a padmin that finds none
+ * in its own: root's, when padmin is not root and PCHECK_RUN_DIR does not choose the directory.
+ * PCHECK_ROOT_RUN_DIR names root's run directory in place of /run/pcheck (for tests).
+ */
+export function otherRunDirs(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string[] {
+  if (env.PCHECK_RUN_DIR || uid === 0) return [];
+  return [env.PCHECK_ROOT_RUN_DIR || '/run/pcheck'];
+}
+
+/**
+ * The pfile as its lock and socket know it: the real path (symbolic links resolved), so that every
+ * spelling of one file reaches one pcheck; the absolute path as given when it does not resolve (a
+ * pfile deleted under its pcheck).
+ */
+export function realPfile(absolutePfile: string): string {
+  try {
+    return realpathSync(absolutePfile);
+  } catch {
+    return absolutePfile;
+  }
+}
+
+/** Paths for a pfile, named from its real path. Throws when the socket path would not fit sun_path. */
 export function runPaths(absolutePfile: string, dir = runDir()): RunPaths {
-  const hash = createHash('sha256').update(absolutePfile).digest('hex').slice(0, 16);
-  const stem = basename(absolutePfile).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 24);
+  const real = realPfile(absolutePfile);
+  const hash = createHash('sha256').update(real).digest('hex').slice(0, 16);
+  const stem = basename(real).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 24);
   const socket = `${dir}/${stem}-${hash}.sock`;
   if (Buffer.byteLength(socket) > SUN_PATH_MAX) {
     throw new Error(`control socket path too long for a Unix socket (${Buffer.byteLength(socket)} > ${SUN_PATH_MAX} bytes): ${socket}; set PCHECK_RUN_DIR to a shorter directory`);
   }
   const uid = process.getuid?.() ?? 0;
-  return { dir, socket, lockName: `\0pcheck-lock-${uid}-${hash}` };
+  const lockNames = [`\0pcheck-lock-${uid}-${hash}`];
+  // a hard link has a real path of its own: the inode catches it
+  const identity = fileIdentity(real);
+  if (identity !== null) lockNames.push(`\0pcheck-inode-${uid}-${identity}`);
+  return { dir, socket, lockNames };
+}
+
+function fileIdentity(path: string): string | null {
+  try {
+    const stat = statSync(path, { bigint: true });
+    return `${stat.dev}-${stat.ino}`;
+  } catch {
+    return null;
+  }
 }

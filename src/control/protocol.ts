@@ -6,6 +6,12 @@ export const MAX_REQUEST_BYTES = 64 * 1024;
 export const REQUEST_TIMEOUT_MS = 5000;
 /** How long padmin waits for an answer (a reload of a big pfile included). */
 export const RESPONSE_TIMEOUT_MS = 30_000;
+/** Control connections pcheck serves at once; one more gets E_BUSY and is closed at once. */
+export const MAX_CONNECTIONS = 64;
+/** A client that has not read the whole answer by then (it never reads) is disconnected. */
+export const ANSWER_TIMEOUT_MS = 10_000;
+/** No control connection lives longer than this, whatever its client does or does not do. */
+export const CONNECTION_LIFETIME_MS = 60_000;
 
 export const COMMANDS = ['show pent', 'show rule', 'stop', 'start', 'reload', 'shutdown', 'ping'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -28,6 +34,7 @@ export const ERROR_CODES = {
   E_PFILE: 'the pfile has errors; the running configuration is unchanged',
   E_NOT_APPLICABLE: 'the command does not take -p',
   E_INTERNAL: 'internal error',
+  E_BUSY: `too many control connections open (${MAX_CONNECTIONS}, the limit): another client is holding them`,
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

@@ -1,6 +1,7 @@
 // One pcheck per pfile. The lock is a listening socket in Linux's abstract namespace: binding it is
 // atomic, the kernel releases it whenever its holder exits (kill -9 included), so a stale lock
-// cannot exist, and a refused starter can ask the holder for its pid through it.
+// cannot exist, and a refused starter can ask the holder for its pid through it. A pfile is locked
+// under several names (its real path, its inode): any one of them already held refuses the start.
 import { createConnection, createServer, type Server } from 'node:net';
 
 export class AlreadyRunning extends Error {
@@ -13,20 +14,27 @@ export interface Lock {
   release(): Promise<void>;
 }
 
-/** Takes the lock or rejects with AlreadyRunning naming the holder's pid. */
-export async function acquireLock(name: string): Promise<Lock> {
-  const server = createServer((socket) => {
-    socket.end(`${process.pid}\n`);
-    socket.on('error', () => undefined);
-  });
-  server.unref();
-  try {
-    await listen(server, name);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-    throw new AlreadyRunning(await askHolder(name));
+/** Takes the lock under every one of `names`, or none of them: rejects with AlreadyRunning naming the holder's pid. */
+export async function acquireLock(names: readonly string[]): Promise<Lock> {
+  const held: Server[] = [];
+  const release = (): Promise<void> =>
+    Promise.all(held.splice(0).map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined);
+  for (const name of names) {
+    const server = createServer((socket) => {
+      socket.end(`${process.pid}\n`);
+      socket.on('error', () => undefined);
+    });
+    server.unref();
+    try {
+      await listen(server, name);
+    } catch (error) {
+      await release();
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      throw new AlreadyRunning(await askHolder(name));
+    }
+    held.push(server);
   }
-  return { release: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { release };
 }
 
 function listen(server: Server, name: string): Promise<void> {

@@ -70,7 +70,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
   let lock: Lock;
   try {
-    lock = await acquireLock(paths.lockName);
+    lock = await acquireLock(paths.lockNames);
   } catch (error) {
     if (error instanceof AlreadyRunning) throw new StartError(`${error.message}: ${options.pfile}`, EXIT.startFailed);
     throw new StartError(`cannot take the pfile lock: ${(error as Error).message}`, EXIT.startFailed);

@@ -1,10 +1,10 @@
 // Every padmin command and exit status, against the real daemon.
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPaths } from '../../src/control/paths.js';
-import { letOthersRunTheProject, PADMIN, padmin, Pcheck, run, sandbox, startDetached, type Sandbox } from './harness.js';
+import { letOthersRunTheProject, PADMIN, padmin, PCHECK, Pcheck, ROOT, run, sandbox, startDetached, type Sandbox } from './harness.js';
 
 let box: Sandbox;
 let pcheck: Pcheck;
@@ -103,7 +103,7 @@ describe('padmin', () => {
     expect(result.stderr).toContain('no entry with pent_id 9');
   });
 
-  it('usage errors exit 2: unknown command, bad -p, -p where it does not apply, unreadable pfile', async () => {
+  it('usage errors exit 2: unknown command, bad -p, -p where it does not apply', async () => {
     const unknown = await padmin(pfile, box.env, '-c', 'explode');
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('unknown command "explode"');
@@ -114,16 +114,17 @@ describe('padmin', () => {
       expect(misplaced.stderr).toContain(`${command} takes no -p`);
     }
     expect(pcheck.child.exitCode).toBeNull();
-    const missing = await padmin(join(box.dir, 'missing'), box.env, '-c', 'show', 'pent');
-    expect(missing.status).toBe(2);
-    expect(missing.stderr).toContain('cannot read pfile');
   });
 
-  it('no pcheck for this pfile: status 3', async () => {
+  it('no pcheck for this pfile: status 3; when the pfile does not exist either, padmin says both', async () => {
     const other = box.file('other.pfile', '');
     const result = await padmin(other, box.env, '-c', 'show', 'pent');
     expect(result.status).toBe(3);
     expect(result.stderr).toContain('no pcheck is running');
+    const missingPfile = join(box.dir, 'missing');
+    const missing = await padmin(missingPfile, box.env, '-c', 'show', 'pent');
+    expect(missing.status).toBe(3);
+    expect(missing.stderr).toContain(`padmin: no pcheck is running for ${missingPfile}, and ${missingPfile} does not exist\n`);
   });
 
   it('permission denied for another user: status 4', async () => {
@@ -135,6 +136,26 @@ describe('padmin', () => {
     const result = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, PADMIN, '-f', pfile, '-c', 'show', 'pent'], box.env);
     expect(result.status).toBe(4);
     expect(result.stderr).toContain('permission denied');
+  });
+
+  it("a non-root padmin with no pcheck of its own, facing root's run directory it cannot enter: status 4, naming it", async () => {
+    if (process.getuid?.() !== 0) throw new Error('this test needs root to run padmin as nobody');
+    letOthersRunTheProject();
+    chmodSync(box.dir, 0o755);
+    const rootRunDir = box.env.PCHECK_RUN_DIR as string;
+    expect(statSync(rootRunDir).mode & 0o777).toBe(0o700);
+    // as a user's shell has it: no PCHECK_RUN_DIR, so padmin looks in its own run directory first
+    const env: NodeJS.ProcessEnv = { ...box.env, PCHECK_ROOT_RUN_DIR: rootRunDir, HOME: '/nonexistent' };
+    delete env.PCHECK_RUN_DIR;
+    delete env.XDG_RUNTIME_DIR;
+    const nobody = ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, PADMIN, '-f', pfile, '-c', 'show', 'pent'];
+    const result = await run('setpriv', nobody, env);
+    expect(result.status).toBe(4);
+    expect(result.stderr).toContain(`no pcheck is running for ${pfile}`);
+    expect(result.stderr).toContain(`permission denied on ${runPaths(pfile, rootRunDir).socket}: the run directory ${rootRunDir} and its socket are for the user pcheck runs as`);
+    // root's run directory absent: nothing to be denied, no pcheck
+    const absent = await run('setpriv', nobody, { ...env, PCHECK_ROOT_RUN_DIR: join(box.dir, 'no-such-run-dir') });
+    expect(absent.status).toBe(3);
   });
 
   it('the socket is 0600 in a 0700 directory', async () => {
@@ -212,5 +233,122 @@ describe('padmin', () => {
     expect(() => process.kill(alphaPid, 0)).not.toThrow();
     const after = await show();
     expect(after.status).toBe(3);
+  });
+});
+
+describe('padmin output through a pipe', () => {
+  const ENTRIES = 1000;
+  let pipeBox: Sandbox;
+  let pipePcheck: Pcheck;
+  let bigPfile: string;
+
+  beforeAll(async () => {
+    pipeBox = sandbox();
+    const noop = pipeBox.script('noop.sh', 'exit 0');
+    // never found; retry_count 0 with continue: UNAVAIL at once, the script is never run
+    const lines = Array.from({ length: ENTRIES }, (_, i) => `pcheck-e2e-absent-${i} ${noop} 0 - continue\n`);
+    bigPfile = pipeBox.file('pfile', lines.join(''));
+    pipePcheck = new Pcheck(bigPfile, pipeBox.env);
+    await pipePcheck.waitForCount(/Retry over/, ENTRIES, 30_000);
+  });
+
+  afterAll(async () => {
+    pipePcheck.kill('SIGKILL');
+    await pipePcheck.exited;
+    pipeBox.cleanup();
+  });
+
+  it('show pent --json of 1000 entries arrives whole: valid JSON, every entry', async () => {
+    const result = await padmin(bigPfile, pipeBox.env, '-c', 'show', 'pent', '--json');
+    expect(result.status).toBe(0);
+    expect(result.stdout.length).toBeGreaterThan(64 * 1024);
+    const pents = JSON.parse(result.stdout) as { pent_id: number }[];
+    expect(pents.map((pent) => pent.pent_id)).toEqual(Array.from({ length: ENTRIES }, (_, i) => i + 1));
+  });
+
+  it('show pent of 1000 entries arrives whole as text', async () => {
+    const result = await padmin(bigPfile, pipeBox.env, '-c', 'show', 'pent');
+    expect(result.status).toBe(0);
+    expect(result.stdout.match(/^pent_id {14}= \d+$/gm)).toHaveLength(ENTRIES);
+    expect(result.stdout.endsWith(`pent_id              = ${ENTRIES}\nmonitor_sts          = off\n`)).toBe(true);
+  });
+
+  it('pcheck -t output arrives whole too', async () => {
+    // one warning per line (a stall interval below 10 s): far more than a pipe holds
+    const noop = pipeBox.script('noop2.sh', 'exit 0');
+    const block = (i: number) => `pcheck-e2e-w${i} ${noop}\n_bi_socket {\n  PS_EXEC DLL:x:DIRECT:5:5:0:2:30:${1000 + i}\n}\n`;
+    const noisy = pipeBox.file('noisy', Array.from({ length: 2000 }, (_, i) => block(i)).join(''));
+    const result = await run(process.execPath, [PCHECK, '-t', '-f', noisy], pipeBox.env);
+    expect(result.status).toBe(0);
+    expect(result.stderr.length).toBeGreaterThan(64 * 1024);
+    expect(result.stdout).toBe(`${noisy}: ok, 2000 entries\n`);
+    expect(result.stderr).toContain(`${noisy}:${4 * 1999 + 3}:`);
+  });
+});
+
+describe('a pfile deleted or unreadable under its pcheck', () => {
+  let lostBox: Sandbox;
+  const daemons: Pcheck[] = [];
+
+  beforeAll(() => {
+    lostBox = sandbox();
+  });
+
+  afterAll(async () => {
+    for (const daemon of daemons) {
+      if (daemon.child.exitCode === null) {
+        daemon.kill('SIGKILL');
+        await daemon.exited;
+      }
+    }
+    lostBox.cleanup();
+  });
+
+  it('deleted: padmin still shows its entries and shuts it down', async () => {
+    const lost = lostBox.file('deleted.pfile', `pcheck-e2e-gone /bin/true 0 - continue\n`);
+    const daemon = new Pcheck(lost, lostBox.env);
+    daemons.push(daemon);
+    await daemon.waitFor(/Retry over/);
+    unlinkSync(lost);
+    const shown = await padmin(lost, lostBox.env, '-c', 'show', 'pent');
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toContain('pname                = pcheck-e2e-gone');
+    const stopped = await padmin(lost, lostBox.env, '-c', 'shutdown');
+    expect(stopped.status).toBe(0);
+    expect(await daemon.exited).toBe(0);
+  });
+
+  it('unreadable to the user pcheck and padmin run as: padmin still shows and shuts down', async () => {
+    if (process.getuid?.() !== 0) throw new Error('this test needs root to run pcheck and padmin as nobody');
+    letOthersRunTheProject();
+    chmodSync(lostBox.dir, 0o755);
+    const home = join(lostBox.dir, 'nobody');
+    mkdirSync(home, { mode: 0o755 });
+    chownSync(home, 65534, 65534);
+    const env = { ...lostBox.env, PCHECK_RUN_DIR: join(home, 'run'), PCHECK_LOG_DIR: join(home, 'log') };
+    const locked = join(home, 'pfile');
+    writeFileSync(locked, 'pcheck-e2e-locked /bin/true 0 - continue\n');
+    chownSync(locked, 65534, 65534);
+    const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+    const daemon = new Pcheck(locked, env, ['-F'], asNobody);
+    daemons.push(daemon);
+    await daemon.waitFor(/Retry over/);
+    chmodSync(locked, 0o000);
+    const padminAsNobody = (...args: string[]) => run(asNobody[0] as string, [...asNobody.slice(1), process.execPath, PADMIN, '-f', locked, ...args], env);
+    const shown = await padminAsNobody('-c', 'show', 'pent');
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toContain('pname                = pcheck-e2e-locked');
+    expect((await padminAsNobody('-c', 'shutdown')).status).toBe(0);
+    expect(await daemon.exited).toBe(0);
+  });
+});
+
+describe('--version', () => {
+  it('pcheck and padmin print the version of package.json and exit 0', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const program of [PCHECK, PADMIN]) {
+      const result = await run(process.execPath, [program, '--version'], process.env);
+      expect(result).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' });
+    }
   });
 });
