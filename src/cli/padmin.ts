@@ -1,5 +1,5 @@
 // padmin: one command to the pcheck of a pfile. The only place padmin exits.
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, type CommanderError } from 'commander';
 import { logFilePath } from '../control/paths.js';
@@ -7,6 +7,7 @@ import { COMMANDS, type Command as ControlCommand, type Response } from '../cont
 import type { PentView, RuleView } from '../control/views.js';
 import { createMessageLog } from '../log/message-log.js';
 import { lex } from '../pfile/lexer.js';
+import { readPfile } from '../pfile/load.js';
 import { logFileSetting } from '../pfile/types.js';
 import { request, TransportError } from './client.js';
 import { renderPents, renderRules } from './render.js';
@@ -80,12 +81,10 @@ export async function main(argv: string[]): Promise<never> {
 
 /** The structured log pcheck of this pfile writes to, so that padmin's command lands beside it. */
 function structuredLogOf(pfile: string): string | null {
-  let lines;
-  try {
-    lines = lex(readFileSync(pfile, 'utf8'), pfile).lines;
-  } catch {
-    return null;
-  }
+  // read as pcheck reads it: a FIFO or a huge file in its place must not hang padmin
+  const read = readPfile(pfile);
+  if ('error' in read) return null;
+  const lines = lex(read.text, pfile).lines;
   // a bad LogFile line is pcheck's to report; padmin then logs where pcheck would by default
   const setting = logFileSetting(lines.find((line) => line.fields[0] === 'LogFile')?.fields[1]) ?? 'default';
   return logFilePath(setting, pfile);
