@@ -60,12 +60,19 @@ export function lex(text: string, file: string): LexResult {
   return { lines, diagnostics };
 }
 
+/** What separates fields. */
+const BLANKS = /[ \t]+/;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 const QUOTE = 0x22;
 const HASH = 0x23;
 /** The blanks String.prototype.trimEnd removes. */
 const BLANK = /\s/;
+
+function isBlank(code: number): boolean {
+  // most characters are neither ASCII control/space nor beyond Latin-1: no need to ask the regex
+  return (code <= 0x20 || code >= 0xa0) && BLANK.test(String.fromCharCode(code));
+}
 
 // Where the comment scan stands after a character: a `#` outside double quotes starts a comment;
 // inside quotes a `\` takes the next character with it.
@@ -93,18 +100,21 @@ function scan(state: Scan, code: number): Scan {
  * One logical line being joined: its UTF-16 code units and the comment scan's state after each, so
  * that trimming the end and asking "is the end inside a comment?" cost nothing more than the
  * characters appended or removed (rebuilding and rescanning a string on each join is quadratic).
+ * A line that is not joined stays the string it was.
  */
 class LineBuffer {
   private codes = new Uint16Array(256);
   private states = new Uint8Array(256);
   private length = 0;
+  /** The line as given, until it is changed or scanned. */
+  private given: string | null = null;
 
   reset(text: string): void {
-    this.length = 0;
-    this.append(text);
+    this.given = text;
   }
 
   append(text: string): void {
+    this.unpack();
     if (this.length + text.length > this.codes.length) this.grow(this.length + text.length);
     let state = this.length === 0 ? Scan.Plain : (this.states[this.length - 1] as Scan);
     for (let i = 0; i < text.length; i += 1) {
@@ -117,18 +127,20 @@ class LineBuffer {
   }
 
   truncate(length: number): void {
+    this.unpack();
     this.length = length;
   }
 
   /** The length without trailing blanks. */
   trimmedEnd(): number {
-    let end = this.length;
-    while (end > 0 && BLANK.test(String.fromCharCode(this.codes[end - 1] as number))) end -= 1;
+    let end = this.given?.length ?? this.length;
+    while (end > 0 && isBlank(this.codeAt(end - 1))) end -= 1;
     return end;
   }
 
   /** -1 outside the line. */
   codeAt(index: number): number {
+    if (this.given !== null) return index >= 0 && index < this.given.length ? this.given.charCodeAt(index) : -1;
     return index >= 0 && index < this.length ? (this.codes[index] as number) : -1;
   }
 
@@ -139,16 +151,26 @@ class LineBuffer {
 
   /** The first `end` units contain a comment. */
   inCommentAt(end: number): boolean {
+    this.unpack();
     return end > 0 && this.states[end - 1] === Scan.Comment;
   }
 
   toString(): string {
+    if (this.given !== null) return this.given;
     const chunk = 8192;
     let text = '';
     for (let from = 0; from < this.length; from += chunk) {
       text += String.fromCharCode(...this.codes.subarray(from, Math.min(from + chunk, this.length)));
     }
     return text;
+  }
+
+  private unpack(): void {
+    if (this.given === null) return;
+    const text = this.given;
+    this.given = null;
+    this.length = 0;
+    this.append(text);
   }
 
   private grow(needed: number): void {
@@ -165,6 +187,11 @@ class LineBuffer {
 
 /** Fields of one logical line, or why it cannot be read. */
 function splitFields(text: string): string[] | string {
+  // without a double quote, fields are what lies between blanks, up to a #
+  if (!text.includes('"')) {
+    const hash = text.indexOf('#');
+    return (hash === -1 ? text : text.slice(0, hash)).split(BLANKS).filter((field) => field !== '');
+  }
   const fields: string[] = [];
   let current = '';
   let inField = false;

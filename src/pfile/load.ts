@@ -56,7 +56,7 @@ function notRegular(kind: string): string {
 }
 
 function tooLarge(size: string): string {
-  return `the pfile is ${size}, over the limit of ${LIMITS.pfileBytes} bytes (1 MiB); a pfile is a few KB: check that -f names the pfile`;
+  return `the pfile is ${size}, over the limit of ${LIMITS.pfileBytes} bytes (${LIMITS.pfileBytes / 1024} KiB); a pfile is a few KB: check that -f names the pfile`;
 }
 
 function kindOf(file: string): string | null {
@@ -84,8 +84,21 @@ export function systemHost(passwdPath = '/etc/passwd'): ParseHost {
       if (users === null) users = readPasswd(passwdPath);
       return users.get(name);
     },
-    checkExecutable: (path) => checkFile(path, constants.X_OK, 'not executable'),
-    checkReadable: (path) => checkFile(path, constants.R_OK, 'not readable'),
+    checkExecutable: remembered((path) => checkFile(path, constants.X_OK, 'not executable')),
+    checkReadable: remembered((path) => checkFile(path, constants.R_OK, 'not readable')),
+  };
+}
+
+// Each path is checked once per load: a pfile may name one script in many entries.
+function remembered(check: (path: string) => string | null): (path: string) => string | null {
+  const answers = new Map<string, string | null>();
+  return (path) => {
+    let answer = answers.get(path);
+    if (answer === undefined) {
+      answer = check(path);
+      answers.set(path, answer);
+    }
+    return answer;
   };
 }
 

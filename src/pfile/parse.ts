@@ -5,6 +5,7 @@ import { FORMS, isWhole, readNumber, type NumberForm } from './numbers.js';
 import { BLOCK_NAMES, buildStallRule, PS_LINES, type PsLine, type PsValue } from './stall.js';
 import {
   DEFAULTS,
+  LIMITS,
   logFileSetting,
   quoted,
   type ArgsMatch,
@@ -29,10 +30,10 @@ interface EntryDraft {
 
 /** Parses a whole pfile; every error and warning is reported, each with its line. */
 export function parse(text: string, file: string, host: ParseHost): ParseResult {
-  const diagnostics: Diagnostic[] = [];
-  const report = (line: number, severity: Diagnostic['severity'], message: string) => diagnostics.push({ file, line, severity, message });
   const lexed = lex(text, file);
-  diagnostics.push(...lexed.diagnostics);
+  const listed = new Listed();
+  for (const diagnostic of lexed.diagnostics) listed.add(diagnostic);
+  const report = (line: number, severity: Diagnostic['severity'], message: string) => listed.add({ file, line, severity, message });
 
   const globals = new Map<Global, { value: string; line: number }>();
   const entries: EntryDraft[] = [];
@@ -67,9 +68,35 @@ export function parse(text: string, file: string, host: ParseHost): ParseResult 
   }
 
   const config = buildConfig(file, globals, entries, report);
-  const errors = diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
-  const warnings = diagnostics.filter((diagnostic) => diagnostic.severity === 'warning');
-  return { config: errors.length === 0 ? config : null, errors, warnings };
+  const errors = listed.of('error');
+  return { config: errors.length === 0 ? config : null, errors, warnings: listed.of('warning') };
+}
+
+/**
+ * The first LIMITS.diagnostics errors and warnings; of the rest, only how many there were and where
+ * the first was (a pfile of junk must neither hold nor log half a million of them).
+ */
+class Listed {
+  private readonly kept = { error: [] as Diagnostic[], warning: [] as Diagnostic[] };
+  private readonly left = { error: { count: 0, first: null as Diagnostic | null }, warning: { count: 0, first: null as Diagnostic | null } };
+
+  add(diagnostic: Diagnostic): void {
+    const kept = this.kept[diagnostic.severity];
+    if (kept.length < LIMITS.diagnostics) {
+      kept.push(diagnostic);
+      return;
+    }
+    const left = this.left[diagnostic.severity];
+    left.count += 1;
+    left.first ??= diagnostic;
+  }
+
+  /** The kept ones of `severity`, then one saying how many more there were. */
+  of(severity: Diagnostic['severity']): Diagnostic[] {
+    const { count, first } = this.left[severity];
+    if (first === null) return this.kept[severity];
+    return [...this.kept[severity], { ...first, message: `${count} more ${severity}s from here on are not listed (only the first ${LIMITS.diagnostics} are)` }];
+  }
 }
 
 function readGlobal(

@@ -1,6 +1,6 @@
 // `_bi_*` stall-monitoring blocks: the PS_* lines of one block -> a StallRule. Pure.
 import { FORMS, isWhole, readNumber, type NumberForm } from './numbers.js';
-import { DEFAULTS, type Diagnostic, type StallKind, type StallRule } from './types.js';
+import { DEFAULTS, quoted, type Diagnostic, type StallKind, type StallRule } from './types.js';
 
 /** Block names, the vendor's prose spellings included (accepted with a warning). */
 export const BLOCK_NAMES: Readonly<Record<string, { kind: StallKind; canonical: string }>> = {
@@ -56,7 +56,7 @@ export function readPsValue(kind: StallKind, which: PsLine, value: PsValue, repo
       report(
         value.line,
         'warning',
-        `${which} "${value.value}" does not read as type:file:call:timeout:interval:error:argc[:argv...]; read as argc=${after}, error=${parts[index - 1] || '-'}${index >= 6 ? `, interval=${parts[index - 2] || '-'}` : ''}`,
+        `${which} ${quoted(value.value)} does not read as type:file:call:timeout:interval:error:argc[:argv...]; read as argc=${after}, error=${parts[index - 1] || '-'}${index >= 6 ? `, interval=${parts[index - 2] || '-'}` : ''}`,
       );
       return {
         type: parts[0] ?? '',
@@ -70,7 +70,7 @@ export function readPsValue(kind: StallKind, which: PsLine, value: PsValue, repo
   report(
     value.line,
     'error',
-    `${which} "${value.value}" cannot be read: expected type:file:call:timeout:interval:error:argc[:argv...] with argc ${low === high ? low : `${low}-${high}`} for this block`,
+    `${which} ${quoted(value.value)} cannot be read: expected type:file:call:timeout:interval:error:argc[:argv...] with argc ${low === high ? low : `${low}-${high}`} for this block`,
   );
   return null;
 }

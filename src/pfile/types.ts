@@ -117,8 +117,11 @@ export const DEFAULTS = Object.freeze({
  * rely on them. docs/decisions.md says why each one.
  */
 export const LIMITS = Object.freeze({
-  /** Largest pfile read, in bytes: a real pfile is a few KB. */
-  pfileBytes: 1024 * 1024,
+  /**
+   * Largest pfile read, in bytes: a real pfile is a few KB. The daemon parses a reload inside its
+   * event loop, so this bounds that pause too.
+   */
+  pfileBytes: 256 * 1024,
   /**
    * Every duration that runs a timer (MonitorInterval, LivenessInterval, script_timeout, start_wait,
    * PS_EXEC interval, retry-over time and timeout), in seconds: Node's timers hold at most
@@ -131,6 +134,11 @@ export const LIMITS = Object.freeze({
   retryCount: 1000000000,
   /** A numeric user=: uid_t, less (uid_t)-1, which means "no user". */
   uid: 4294967294,
+  /**
+   * Errors, and warnings, listed; one more says how many were left out. Every diagnostic of a
+   * refused reload is logged: a 1 MiB pfile of junk must not write half a million log lines.
+   */
+  diagnostics: 100,
 });
 
 /**
@@ -150,7 +158,7 @@ export function stallTimeout(rule: StallRule): number {
 
 /** A value as written, quoted for a message; a long one is cut, with its length. */
 export function quoted(text: string): string {
-  return text.length <= 60 ? `"${text}"` : `"${text.slice(0, 40)}..." (${text.length} characters)`;
+  return text.length <= 200 ? `"${text}"` : `"${text.slice(0, 80)}..." (${text.length} characters)`;
 }
 
 /** `Diagnostic` as printed by `pcheck -t` and `padmin -c reload`. */

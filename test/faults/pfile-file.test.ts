@@ -72,16 +72,18 @@ describe('loadPfile reads only a regular file, and at most the size limit', () =
     expect(refusal(socket)).toMatch(/it is a socket; the pfile must be a regular file/);
   });
 
-  it('a pfile over 1 MiB is refused with its size and the limit; one of exactly 1 MiB is read', () => {
+  it('a pfile over 256 KiB is refused with its size and the limit; one of exactly 256 KiB is read', () => {
     box = sandbox();
-    expect(LIMITS.pfileBytes).toBe(1048576);
+    expect(LIMITS.pfileBytes).toBe(262144);
     const line = `# ${'x'.repeat(1021)}\n`;
-    const atLimit = box.file('at-limit', line.repeat(1024));
+    const atLimit = box.file('at-limit', line.repeat(256));
     expect(loadPfile(atLimit)).toMatchObject({ errors: [], config: { entries: [] } });
-    const over = box.file('over', `${line.repeat(1024)}\n`);
+    const over = box.file('over', `${line.repeat(256)}\n`);
     expect(refusal(over)).toBe(
-      'the pfile is 1048577 bytes, over the limit of 1048576 bytes (1 MiB); a pfile is a few KB: check that -f names the pfile',
+      'the pfile is 262145 bytes, over the limit of 262144 bytes (256 KiB); a pfile is a few KB: check that -f names the pfile',
     );
+    // a file that says it is empty but is not (as /proc files do) is still read only up to the limit
+    expect(refusal('/proc/kallsyms')).toMatch(/^the pfile is more than 262144 bytes, over the limit/);
   });
 });
 

@@ -144,6 +144,19 @@ describe('process entries', () => {
     expect(errorsOf('a "/s/a\n')[0]).toMatch(/^1: unterminated double quote/);
   });
 
+  it('a pfile of junk: the first 100 errors are listed, then how many more there were', () => {
+    // 131072 unterminated quotes: a stack overflow when they were pushed as one spread
+    const result = read('"\n'.repeat(131072));
+    expect(result.config).toBeNull();
+    expect(result.errors).toHaveLength(101);
+    expect(result.errors[99]).toMatchObject({ line: 100, message: expect.stringMatching(/^unterminated double quote/) });
+    expect(result.errors[100]).toMatchObject({ line: 101, message: '130972 more errors from here on are not listed (only the first 100 are)' });
+    const warned = read('a:\n b\n'.repeat(150));
+    expect(warned.errors).toHaveLength(101);
+    expect(warned.warnings).toHaveLength(101);
+    expect(warned.warnings[100]?.message).toBe('50 more warnings from here on are not listed (only the first 100 are)');
+  });
+
   it('never throws, and every diagnostic names a line of the file', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 400 }), (text) => {

@@ -89,7 +89,7 @@ describe('one decimal grammar for every number', () => {
   });
 
   it('a long value is quoted cut, with its length', () => {
-    oneError('retry_count', `a /s/a ${'9'.repeat(500)}x\n`, '', `"${'9'.repeat(40)}..." (501 characters)`);
+    oneError('retry_count', `a /s/a ${'9'.repeat(500)}x\n`, '', `"${'9'.repeat(80)}..." (501 characters)`);
   });
 });
 
@@ -102,7 +102,7 @@ describe('upper limits', () => {
       expect(read(field.text('2147483')).errors, name).toEqual([]);
       expect(field.read(field.text('2147483')), name).toBe(2147483);
       for (const over of ['2147484', '2147483.5', '2200000', '9'.repeat(400)]) {
-        const got = over.length > 60 ? `"${over.slice(0, 40)}..." (${over.length} characters)` : `"${over}"`;
+        const got = over.length > 200 ? `"${over.slice(0, 80)}..." (${over.length} characters)` : `"${over}"`;
         const message = oneError(name, field.text(over), over, got);
         expect(message).toContain('at most 2147483 s (about 24 days)');
       }
