@@ -48,7 +48,7 @@ export function readNumber(field: string, text: string, form: NumberForm): Numbe
 }
 
 /** The accepted form in words, as an error states it. */
-export function describe(form: NumberForm): string {
+function describe(form: NumberForm): string {
   if (form.kind === 'whole') {
     if (form.min === 0 && form.max === 1) return '0 or 1';
     return `a whole number from ${form.min} to ${form.max}, written in decimal digits`;

@@ -28,7 +28,7 @@ interface EntryDraft {
   stall: StallRule[];
 }
 
-/** Parses a whole pfile; every error and warning is reported, each with its line. */
+/** Parses a whole pfile; every error and warning is reported, each with its line (past LIMITS.diagnostics, counted). */
 export function parse(text: string, file: string, host: ParseHost): ParseResult {
   const lexed = lex(text, file);
   const listed = new Listed();

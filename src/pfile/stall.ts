@@ -75,7 +75,7 @@ export function readPsValue(kind: StallKind, which: PsLine, value: PsValue, repo
   return null;
 }
 
-const isDefault = (text: string | undefined) => text === undefined || text === '' || text === '-';
+const isDefault = (text: string | undefined): text is undefined | '' | '-' => text === undefined || text === '' || text === '-';
 
 /** Builds the StallRule of one block from its PS_* lines; null after reporting errors. */
 export function buildStallRule(
@@ -112,7 +112,7 @@ export function buildStallRule(
 
   // null when the field is wrong, so no second error follows from it
   const number = (text: string | undefined, what: string, form: NumberForm, fallback: number): number | null => {
-    if (text === undefined || isDefault(text)) return fallback;
+    if (isDefault(text)) return fallback;
     const reading = readNumber(what, text, form);
     if ('error' in reading) {
       fail(execLine, `${reading.error}; write a number or - for the default ${fallback}`);
@@ -121,7 +121,7 @@ export function buildStallRule(
     return reading.value;
   };
   const flag = (text: string | undefined, what: string, line: number): boolean => {
-    if (text === undefined || isDefault(text)) return false;
+    if (isDefault(text)) return false;
     const reading = readNumber(what, text, FORMS.flag);
     if ('error' in reading) fail(line, reading.error);
     return 'value' in reading && reading.value === 1;
