@@ -1,5 +1,5 @@
 // padmin: one command to the pcheck of a pfile. The only place padmin exits.
-import { lstatSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, type CommanderError } from 'commander';
 import { logFilePath, otherRunDirs, runDir } from '../control/paths.js';
@@ -7,6 +7,7 @@ import { COMMANDS, type Command as ControlCommand, type Response } from '../cont
 import type { PentView, RuleView } from '../control/views.js';
 import { createMessageLog } from '../log/message-log.js';
 import { lex } from '../pfile/lexer.js';
+import { readPfile } from '../pfile/load.js';
 import { logFileSetting } from '../pfile/types.js';
 import { request, requestFirst, TransportError } from './client.js';
 import { exitAfterFlush } from './exit.js';
@@ -84,14 +85,10 @@ export async function main(argv: string[]): Promise<never> {
 
 /** The structured log pcheck of this pfile writes to, so that padmin's command lands beside it. */
 function structuredLogOf(pfile: string): string | null {
-  let lines;
-  try {
-    // not a FIFO or a device put in the pfile's place: opening one would hang padmin
-    if (!statSync(pfile).isFile()) return null;
-    lines = lex(readFileSync(pfile, 'utf8'), pfile).lines;
-  } catch {
-    return null;
-  }
+  // read as pcheck reads it: a FIFO or a huge file in its place must not hang padmin
+  const read = readPfile(pfile);
+  if ('error' in read) return null;
+  const lines = lex(read.text, pfile).lines;
   // a bad LogFile line is pcheck's to report; padmin then logs where pcheck would by default
   const setting = logFileSetting(lines.find((line) => line.fields[0] === 'LogFile')?.fields[1]) ?? 'default';
   return logFilePath(setting, pfile);

@@ -1,20 +1,79 @@
 // The one place the pfile layer touches the file system: reading the pfile and the facts parse() asks.
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from './parse.js';
-import type { ParseHost, ParseResult } from './types.js';
+import { LIMITS, type Diagnostic, type ParseHost, type ParseResult } from './types.js';
 
-/** Reads and parses a pfile; an unreadable file is one error at line 0 naming the OS reason. */
+/** Reads and parses a pfile; a pfile that cannot be read is one error at line 0 saying why. */
 export function loadPfile(path: string): ParseResult {
   const file = resolve(path);
-  let text: string;
+  const read = readPfile(file);
+  if ('error' in read) return { config: null, errors: [read.error], warnings: [] };
+  return parse(read.text, file, systemHost());
+}
+
+export type PfileText = { readonly text: string } | { readonly error: Diagnostic };
+
+/**
+ * The text of the pfile at `file`, or why not. Never blocks: a FIFO, a directory or a device is
+ * refused (opened without waiting for a writer, then fstat'ed), and at most LIMITS.pfileBytes + 1
+ * bytes are read. A symbolic link to a regular file is read as that file.
+ */
+export function readPfile(file: string): PfileText {
+  const refuse = (message: string): PfileText => ({ error: { file, line: 0, severity: 'error', message } });
+  let descriptor: number;
   try {
-    text = readFileSync(file, 'utf8');
+    descriptor = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    return { config: null, errors: [{ file, line: 0, severity: 'error', message: `cannot read the pfile: ${reason}` }], warnings: [] };
+    const code = (error as NodeJS.ErrnoException).code;
+    // a Unix socket cannot be opened at all (ENXIO): say what it is
+    const kind = code === 'ENXIO' ? kindOf(file) : null;
+    return refuse(kind === null ? `cannot read the pfile: ${code ?? (error as Error).message}` : notRegular(kind));
   }
-  return parse(text, file, systemHost());
+  try {
+    const stats = fstatSync(descriptor);
+    if (!stats.isFile()) return refuse(notRegular(describeKind(stats)));
+    if (stats.size > LIMITS.pfileBytes) return refuse(tooLarge(`${stats.size} bytes`));
+    const buffer = Buffer.allocUnsafe(LIMITS.pfileBytes + 1);
+    let length = 0;
+    for (;;) {
+      const got = readSync(descriptor, buffer, length, buffer.length - length, null);
+      length += got;
+      if (got === 0 || length === buffer.length) break;
+    }
+    // the file grew after fstat, or says size 0 and is not (a /proc file)
+    if (length > LIMITS.pfileBytes) return refuse(tooLarge(`more than ${LIMITS.pfileBytes} bytes`));
+    return { text: buffer.toString('utf8', 0, length) };
+  } catch (error) {
+    return refuse(`cannot read the pfile: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+function notRegular(kind: string): string {
+  return `cannot read the pfile: it is ${kind}; the pfile must be a regular file (or a symbolic link to one)`;
+}
+
+function tooLarge(size: string): string {
+  return `the pfile is ${size}, over the limit of ${LIMITS.pfileBytes} bytes (${LIMITS.pfileBytes / 1024} KiB); a pfile is a few KB: check that -f names the pfile`;
+}
+
+function kindOf(file: string): string | null {
+  try {
+    return describeKind(statSync(file));
+  } catch {
+    return null;
+  }
+}
+
+function describeKind(stats: Stats): string {
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a regular file';
 }
 
 /** The real machine: users from /etc/passwd, files checked with stat and access(). */
@@ -25,8 +84,21 @@ export function systemHost(passwdPath = '/etc/passwd'): ParseHost {
       if (users === null) users = readPasswd(passwdPath);
       return users.get(name);
     },
-    checkExecutable: (path) => checkFile(path, constants.X_OK, 'not executable'),
-    checkReadable: (path) => checkFile(path, constants.R_OK, 'not readable'),
+    checkExecutable: remembered((path) => checkFile(path, constants.X_OK, 'not executable')),
+    checkReadable: remembered((path) => checkFile(path, constants.R_OK, 'not readable')),
+  };
+}
+
+// Each path is checked once per load: a pfile may name one script in many entries.
+function remembered(check: (path: string) => string | null): (path: string) => string | null {
+  const answers = new Map<string, string | null>();
+  return (path) => {
+    let answer = answers.get(path);
+    if (answer === undefined) {
+      answer = check(path);
+      answers.set(path, answer);
+    }
+    return answer;
   };
 }
 

@@ -1,10 +1,13 @@
 // pfile text -> {config, errors, warnings}. Pure: the facts it needs about the machine come from `host`.
 import { dirname, resolve } from 'node:path';
 import { lex, type LogicalLine } from './lexer.js';
+import { FORMS, isWhole, readNumber, type NumberForm } from './numbers.js';
 import { BLOCK_NAMES, buildStallRule, PS_LINES, type PsLine, type PsValue } from './stall.js';
 import {
   DEFAULTS,
+  LIMITS,
   logFileSetting,
+  quoted,
   type ArgsMatch,
   type Config,
   type Diagnostic,
@@ -25,12 +28,12 @@ interface EntryDraft {
   stall: StallRule[];
 }
 
-/** Parses a whole pfile; every error and warning is reported, each with its line. */
+/** Parses a whole pfile; every error and warning is reported, each with its line (past LIMITS.diagnostics, counted). */
 export function parse(text: string, file: string, host: ParseHost): ParseResult {
-  const diagnostics: Diagnostic[] = [];
-  const report = (line: number, severity: Diagnostic['severity'], message: string) => diagnostics.push({ file, line, severity, message });
   const lexed = lex(text, file);
-  diagnostics.push(...lexed.diagnostics);
+  const listed = new Listed();
+  for (const diagnostic of lexed.diagnostics) listed.add(diagnostic);
+  const report = (line: number, severity: Diagnostic['severity'], message: string) => listed.add({ file, line, severity, message });
 
   const globals = new Map<Global, { value: string; line: number }>();
   const entries: EntryDraft[] = [];
@@ -65,9 +68,35 @@ export function parse(text: string, file: string, host: ParseHost): ParseResult 
   }
 
   const config = buildConfig(file, globals, entries, report);
-  const errors = diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
-  const warnings = diagnostics.filter((diagnostic) => diagnostic.severity === 'warning');
-  return { config: errors.length === 0 ? config : null, errors, warnings };
+  const errors = listed.of('error');
+  return { config: errors.length === 0 ? config : null, errors, warnings: listed.of('warning') };
+}
+
+/**
+ * The first LIMITS.diagnostics errors and warnings; of the rest, only how many there were and where
+ * the first was (a pfile of junk must neither hold nor log half a million of them).
+ */
+class Listed {
+  private readonly kept = { error: [] as Diagnostic[], warning: [] as Diagnostic[] };
+  private readonly left = { error: { count: 0, first: null as Diagnostic | null }, warning: { count: 0, first: null as Diagnostic | null } };
+
+  add(diagnostic: Diagnostic): void {
+    const kept = this.kept[diagnostic.severity];
+    if (kept.length < LIMITS.diagnostics) {
+      kept.push(diagnostic);
+      return;
+    }
+    const left = this.left[diagnostic.severity];
+    left.count += 1;
+    left.first ??= diagnostic;
+  }
+
+  /** The kept ones of `severity`, then one saying how many more there were. */
+  of(severity: Diagnostic['severity']): Diagnostic[] {
+    const { count, first } = this.left[severity];
+    if (first === null) return this.kept[severity];
+    return [...this.kept[severity], { ...first, message: `${count} more ${severity}s from here on are not listed (only the first ${LIMITS.diagnostics} are)` }];
+  }
 }
 
 function readGlobal(
@@ -93,15 +122,15 @@ function buildConfig(
   entries: EntryDraft[],
   report: (line: number, severity: Diagnostic['severity'], message: string) => void,
 ): Config {
-  const seconds = (keyword: Global, fallback: number, min: number): number => {
+  const seconds = (keyword: Global, fallback: number, form: NumberForm): number => {
     const written = globals.get(keyword);
     if (written === undefined) return fallback;
-    const value = Number(written.value);
-    if (written.value === '' || !Number.isFinite(value) || value < min) {
-      report(written.line, 'error', `${keyword} must be a number of seconds >= ${min} (got "${written.value}"); the default is ${fallback}`);
+    const reading = readNumber(keyword, written.value, form);
+    if ('error' in reading) {
+      report(written.line, 'error', `${reading.error}; the default is ${fallback}`);
       return fallback;
     }
-    return value;
+    return reading.value;
   };
   const path = (keyword: Global): string | null => {
     const written = globals.get(keyword);
@@ -112,8 +141,8 @@ function buildConfig(
     }
     return written.value;
   };
-  const monitorInterval = seconds('MonitorInterval', DEFAULTS.monitorInterval, 1);
-  const livenessInterval = seconds('LivenessInterval', DEFAULTS.livenessInterval, 0.05);
+  const monitorInterval = seconds('MonitorInterval', DEFAULTS.monitorInterval, FORMS.monitorInterval);
+  const livenessInterval = seconds('LivenessInterval', DEFAULTS.livenessInterval, FORMS.livenessInterval);
   const liveness = globals.get('LivenessInterval');
   if (liveness !== undefined && livenessInterval > monitorInterval) {
     report(liveness.line, 'error', `LivenessInterval ${livenessInterval} s is longer than MonitorInterval ${monitorInterval} s; make it shorter`);
@@ -155,7 +184,7 @@ function readEntry(
     error('a process entry needs at least a pname and a restart_script: <pname> <restart_script> [retry_count [grace [retry_over_action]]] [option=value ...]');
     return null;
   }
-  if (extra.length > 0) error(`too many fields: "${extra.join(' ')}"; an entry has at most 5 positional fields, then option=value`);
+  if (extra.length > 0) error(`too many fields: ${quoted(extra.join(' '))}; an entry has at most 5 positional fields, then option=value`);
   if (!restartScript.startsWith('/')) {
     error(`restart_script must be an absolute path, or ./name beside the pfile (got "${restartScript}")`);
   } else {
@@ -164,16 +193,17 @@ function readEntry(
   }
   if (pname.includes('/') && !pname.startsWith('/')) error(`pname must be an absolute path or a bare name (got "${pname}")`);
 
-  const whole = (text: string | undefined, what: string, fallback: number): number => {
+  const wholeField = (text: string | undefined, what: string, form: NumberForm, fallback: number): number => {
     if (text === undefined || text === '-') return fallback;
-    if (!/^\d+$/.test(text)) {
-      error(`${what} must be a whole number >= 0 (got "${text}"); write a number or - for the default ${fallback}`);
+    const reading = readNumber(what, text, form);
+    if ('error' in reading) {
+      error(`${reading.error}; write a number or - for the default ${fallback}`);
       return fallback;
     }
-    return Number(text);
+    return reading.value;
   };
-  const retryCount = whole(retryText, 'retry_count', DEFAULTS.retryCount);
-  const grace = whole(graceText, 'grace', DEFAULTS.grace);
+  const retryCount = wholeField(retryText, 'retry_count', FORMS.retryCount, DEFAULTS.retryCount);
+  const grace = wholeField(graceText, 'grace', FORMS.grace, DEFAULTS.grace);
   let retryOverAction: RetryOverAction = DEFAULTS.retryOverAction;
   if (actionText !== undefined && actionText !== '-') {
     const action = ACTIONS.find((candidate) => candidate === actionText.toLowerCase());
@@ -189,13 +219,13 @@ function readEntry(
   let startWait: number = DEFAULTS.startWait;
   let tlsVerify = false;
   let tlsCa: string | null = null;
-  const positiveSeconds = (name: string, text: string, fallback: number): number => {
-    const value = Number(text);
-    if (text === '' || !Number.isFinite(value) || value <= 0) {
-      error(`${name} must be a number of seconds > 0 (got "${text}"); the default is ${fallback}`);
+  const duration = (name: string, text: string, fallback: number): number => {
+    const reading = readNumber(name, text, FORMS.duration);
+    if ('error' in reading) {
+      error(`${reading.error}; the default is ${fallback}`);
       return fallback;
     }
-    return value;
+    return reading.value;
   };
   for (const option of options) {
     const equals = option.indexOf('=');
@@ -219,9 +249,13 @@ function readEntry(
         break;
       }
       case 'user':
-        if (/^\d+$/.test(value)) {
-          user = value;
-          uid = Number(value);
+        if (isWhole(value)) {
+          const reading = readNumber('a numeric user=', value, FORMS.uid);
+          if ('error' in reading) error(`${reading.error}; write a user name or a uid`);
+          else {
+            user = value;
+            uid = reading.value;
+          }
         } else {
           const resolved = host.resolveUser(value);
           if (resolved === undefined) error(`user=${value}: no such user on this machine; write a user name or a numeric uid`);
@@ -236,10 +270,10 @@ function readEntry(
         else pidfile = value;
         break;
       case 'script_timeout':
-        scriptTimeout = positiveSeconds('script_timeout', value, DEFAULTS.scriptTimeout);
+        scriptTimeout = duration('script_timeout', value, DEFAULTS.scriptTimeout);
         break;
       case 'start_wait':
-        startWait = positiveSeconds('start_wait', value, DEFAULTS.startWait);
+        startWait = duration('start_wait', value, DEFAULTS.startWait);
         break;
       case 'tls_verify':
         if (!['yes', 'no', 'on', 'off'].includes(value)) error(`tls_verify must be yes or no (got "${value}")`);

@@ -1,5 +1,6 @@
 // `_bi_*` stall-monitoring blocks: the PS_* lines of one block -> a StallRule. Pure.
-import { DEFAULTS, type Diagnostic, type StallKind, type StallRule } from './types.js';
+import { FORMS, isWhole, readNumber, type NumberForm } from './numbers.js';
+import { DEFAULTS, quoted, type Diagnostic, type StallKind, type StallRule } from './types.js';
 
 /** Block names, the vendor's prose spellings included (accepted with a warning). */
 export const BLOCK_NAMES: Readonly<Record<string, { kind: StallKind; canonical: string }>> = {
@@ -44,18 +45,18 @@ export function readPsValue(kind: StallKind, which: PsLine, value: PsValue, repo
   const parts = value.value.split(':');
   const [low, high] = ARGC[kind][which];
   const fits = (argc: number, argvCount: number) => argc === argvCount && argc >= low && argc <= high;
-  const positionalArgc = parts[6] !== undefined && /^\d+$/.test(parts[6]) ? Number(parts[6]) : Number.NaN;
+  const positionalArgc = parts[6] !== undefined && isWhole(parts[6]) ? Number(parts[6]) : Number.NaN;
   if (parts.length >= 7 && fits(positionalArgc, parts.length - 7)) {
     return { type: parts[0] ?? '', call: parts[2] ?? '', interval: parts[4] ?? '', error: parts[5] ?? '', argv: parts.slice(7) };
   }
   for (let index = parts.length - 1; index >= 1; index -= 1) {
     const candidate = parts[index] ?? '';
     const after = parts.length - index - 1;
-    if (/^\d+$/.test(candidate) && Number(candidate) === after && after >= low && after <= high) {
+    if (isWhole(candidate) && Number(candidate) === after && after >= low && after <= high) {
       report(
         value.line,
         'warning',
-        `${which} "${value.value}" does not read as type:file:call:timeout:interval:error:argc[:argv...]; read as argc=${after}, error=${parts[index - 1] || '-'}${index >= 6 ? `, interval=${parts[index - 2] || '-'}` : ''}`,
+        `${which} ${quoted(value.value)} does not read as type:file:call:timeout:interval:error:argc[:argv...]; read as argc=${after}, error=${parts[index - 1] || '-'}${index >= 6 ? `, interval=${parts[index - 2] || '-'}` : ''}`,
       );
       return {
         type: parts[0] ?? '',
@@ -69,12 +70,12 @@ export function readPsValue(kind: StallKind, which: PsLine, value: PsValue, repo
   report(
     value.line,
     'error',
-    `${which} "${value.value}" cannot be read: expected type:file:call:timeout:interval:error:argc[:argv...] with argc ${low === high ? low : `${low}-${high}`} for this block`,
+    `${which} ${quoted(value.value)} cannot be read: expected type:file:call:timeout:interval:error:argc[:argv...] with argc ${low === high ? low : `${low}-${high}`} for this block`,
   );
   return null;
 }
 
-const isDefault = (text: string | undefined) => text === undefined || text === '' || text === '-';
+const isDefault = (text: string | undefined): text is undefined | '' | '-' => text === undefined || text === '' || text === '-';
 
 /** Builds the StallRule of one block from its PS_* lines; null after reporting errors. */
 export function buildStallRule(
@@ -109,47 +110,44 @@ export function buildStallRule(
   if (lines.PS_EXEC === undefined) fail(blockLine, `${blockName} has no PS_EXEC line; add one with the interval, the retry-over time and the port`);
   if (exec === undefined) return null;
 
-  // seconds: any number above 0 (null when the field is wrong, so no second error follows from it)
-  const seconds = (text: string | undefined, what: string, fallback: number): number | null => {
+  // null when the field is wrong, so no second error follows from it
+  const number = (text: string | undefined, what: string, form: NumberForm, fallback: number): number | null => {
     if (isDefault(text)) return fallback;
-    const value = Number(text);
-    if (!Number.isFinite(value) || value <= 0) {
-      fail(execLine, `${what} must be a number of seconds above 0 (got "${text}"); write a number or - for the default ${fallback}`);
+    const reading = readNumber(what, text, form);
+    if ('error' in reading) {
+      fail(execLine, `${reading.error}; write a number or - for the default ${fallback}`);
       return null;
     }
-    return value;
+    return reading.value;
   };
   const flag = (text: string | undefined, what: string, line: number): boolean => {
     if (isDefault(text)) return false;
-    if (text === '0' || text === '1') return text === '1';
-    fail(line, `${what} must be 0 or 1 (got "${text}")`);
-    return false;
+    const reading = readNumber(what, text, FORMS.flag);
+    if ('error' in reading) fail(line, reading.error);
+    return 'value' in reading && reading.value === 1;
   };
 
-  const interval = seconds(exec.interval, 'PS_EXEC interval', DEFAULTS.stallInterval);
+  const interval = number(exec.interval, 'PS_EXEC interval', FORMS.duration, DEFAULTS.stallInterval);
   if (interval !== null && interval < 10) report(execLine, 'warning', `PS_EXEC interval ${interval} s is below the 10 s the vendor asks for; accepted`);
   const stopAfterDetect = flag(exec.error, 'PS_EXEC error', execLine);
-  const retryOverTime = seconds(exec.argv[0], 'PS_EXEC retry-over time (argv[0])', DEFAULTS.stallRetryOverTime);
+  const retryOverTime = number(exec.argv[0], 'PS_EXEC retry-over time (argv[0])', FORMS.duration, DEFAULTS.stallRetryOverTime);
   if (interval !== null && retryOverTime !== null && retryOverTime < interval) {
     fail(execLine, `PS_EXEC retry-over time ${retryOverTime} s is shorter than the interval ${interval} s; make it at least the interval`);
   }
-  const portText = exec.argv[1];
-  const port = Number(portText);
-  if (isDefault(portText) || !Number.isInteger(port) || port < 1 || port > 65535) {
-    fail(execLine, `PS_EXEC port (argv[1]) must be a port number 1-65535 (got "${portText ?? ''}")`);
-  }
+  const port = readNumber('PS_EXEC port (argv[1])', exec.argv[1] ?? '', FORMS.port);
+  if ('error' in port) fail(execLine, port.error);
   const host = isDefault(exec.argv[2]) ? null : (exec.argv[2] ?? null);
   let timeout: number | null = null;
   let path: string = DEFAULTS.stallPath;
   if (kind === 'ssl') {
-    timeout = isDefault(exec.argv[3]) ? null : seconds(exec.argv[3], 'PS_EXEC timeout (argv[3])', 10);
+    timeout = isDefault(exec.argv[3]) ? null : number(exec.argv[3], 'PS_EXEC timeout (argv[3])', FORMS.duration, 10);
     if (!isDefault(exec.argv[4])) {
       path = exec.argv[4] ?? path;
       if (!path.startsWith('/')) fail(execLine, `PS_EXEC path (argv[4]) must start with / (got "${path}")`);
     }
   }
   const actionOnKillFail = fieldsOf.PS_ACTION === undefined ? false : flag(fieldsOf.PS_ACTION.error, 'PS_ACTION error', lines.PS_ACTION?.line ?? blockLine);
-  if (!ok || interval === null || retryOverTime === null) return null;
+  if (!ok || interval === null || retryOverTime === null || 'error' in port) return null;
   return Object.freeze({
     kind,
     blockName,
@@ -157,7 +155,7 @@ export function buildStallRule(
     interval,
     stopAfterDetect,
     retryOverTime,
-    port,
+    port: port.value,
     host,
     timeout,
     path,

@@ -113,6 +113,35 @@ export const DEFAULTS = Object.freeze({
 });
 
 /**
+ * Upper limits of what a pfile may say; every value in a Config is within them, so the daemon may
+ * rely on them. docs/decisions.md says why each one.
+ */
+export const LIMITS = Object.freeze({
+  /**
+   * Largest pfile read, in bytes: a real pfile is a few KB. The daemon parses a reload inside its
+   * event loop, so this bounds that pause too.
+   */
+  pfileBytes: 256 * 1024,
+  /**
+   * Every duration that runs a timer (MonitorInterval, LivenessInterval, script_timeout, start_wait,
+   * PS_EXEC interval, retry-over time and timeout), in seconds: Node's timers hold at most
+   * 2^31-1 ms and silently fire after 1 ms beyond that.
+   */
+  timerSeconds: 2147483,
+  /** grace, in seconds: a window restart times are compared against, not a timer; 10 years. */
+  graceSeconds: 315360000,
+  /** retry_count: restarts allowed inside grace; anything larger means "never retry over" anyway. */
+  retryCount: 1000000000,
+  /** A numeric user=: uid_t, less (uid_t)-1, which means "no user". */
+  uid: 4294967294,
+  /**
+   * Errors, and warnings, listed; one more says how many were left out. Every diagnostic of a
+   * refused reload is logged: a 1 MiB pfile of junk must not write half a million log lines.
+   */
+  diagnostics: 100,
+});
+
+/**
  * Config.logFile from LogFile as written (undefined: not written): `none`, the path, `default`;
  * null when the value is neither `none` nor an absolute path.
  */
@@ -125,6 +154,11 @@ export function logFileSetting(written: string | undefined): string | null {
 /** Per-attempt probe timeout in seconds: the block's, else the smaller of 10 s and the interval. */
 export function stallTimeout(rule: StallRule): number {
   return rule.timeout ?? Math.min(10, rule.interval);
+}
+
+/** A value as written, quoted for a message; a long one is cut, with its length. */
+export function quoted(text: string): string {
+  return text.length <= 200 ? `"${text}"` : `"${text.slice(0, 80)}..." (${text.length} characters)`;
 }
 
 /** `Diagnostic` as printed by `pcheck -t` and `padmin -c reload`. */

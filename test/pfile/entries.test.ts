@@ -42,11 +42,13 @@ describe('global parameters', () => {
   });
 
   it('bad values are errors naming the line and the default', () => {
-    expect(errorsOf('MonitorInterval 0\n')).toEqual(['1: MonitorInterval must be a number of seconds >= 1 (got "0"); the default is 10']);
+    expect(errorsOf('MonitorInterval 0\n')).toEqual([
+      '1: MonitorInterval must be a number of seconds at least 1 and at most 2147483 s (about 24 days), written in decimal like 30 or 0.5 (got "0"); the default is 10',
+    ]);
     expect(errorsOf('MonitorInterval\n')[0]).toMatch(/^1: MonitorInterval takes one value/);
     expect(errorsOf('DumpFileName relative.dump\n')).toEqual(['1: DumpFileName must be an absolute path (got "relative.dump")']);
     expect(errorsOf('MonitorInterval 2\nLivenessInterval 3\n')[0]).toMatch(/^2: LivenessInterval 3 s is longer than MonitorInterval 2 s/);
-    expect(errorsOf('LivenessInterval 0.01\n')[0]).toMatch(/^1: LivenessInterval must be a number of seconds >= 0.05/);
+    expect(errorsOf('LivenessInterval 0.01\n')[0]).toMatch(/^1: LivenessInterval must be a number of seconds at least 0.05 and at most 2147483 s/);
   });
 
   it('an unknown keyword is named', () => {
@@ -118,7 +120,7 @@ describe('process entries', () => {
   it('every error of every line is reported at once', () => {
     const errors = errorsOf('a /s/a x\nb relative\nc /s/c 1 2 explode\nd /missing/script\ne /noexec/script\nf /s/f bogus=1\n');
     expect(errors).toEqual([
-      '1: retry_count must be a whole number >= 0 (got "x"); write a number or - for the default 3',
+      '1: retry_count must be a whole number from 0 to 1000000000, written in decimal digits (got "x"); write a number or - for the default 3',
       '2: restart_script must be an absolute path, or ./name beside the pfile (got "relative")',
       '3: retry_over_action must be continue, shutdown or exit (got "explode")',
       '4: restart_script /missing/script: no such file; it must be an executable file',
@@ -131,8 +133,8 @@ describe('process entries', () => {
     expect(errorsOf('a /s/a 1 2 exit extra\n')[0]).toMatch(/too many fields: "extra"/);
     expect(errorsOf('a /s/a user=nosuchuser\n')[0]).toMatch(/user=nosuchuser: no such user on this machine/);
     expect(errorsOf('a /s/a pidfile=run/a.pid\n')[0]).toMatch(/pidfile must be an absolute path/);
-    expect(errorsOf('a /s/a script_timeout=0\n')[0]).toMatch(/script_timeout must be a number of seconds > 0/);
-    expect(errorsOf('a /s/a start_wait=soon\n')[0]).toMatch(/start_wait must be a number of seconds > 0/);
+    expect(errorsOf('a /s/a script_timeout=0\n')[0]).toMatch(/script_timeout must be a number of seconds above 0 and at most 2147483 s/);
+    expect(errorsOf('a /s/a start_wait=soon\n')[0]).toMatch(/start_wait must be a number of seconds above 0 .* \(got "soon"\); the default is 30$/);
     expect(errorsOf('a /s/a args=/([/\n')[0]).toMatch(/args=\/\(\[\/ is not a valid regular expression/);
     expect(errorsOf('a /s/a grace=-\n')[0]).toMatch(/unknown option "grace="/);
     expect(errorsOf('a /s/a tls_verify=maybe\n')[0]).toMatch(/tls_verify must be yes or no/);
@@ -140,6 +142,19 @@ describe('process entries', () => {
     expect(only('a /s/a tls_verify=yes tls_ca=/etc/ssl/ca.pem\n').entries[0]).toMatchObject({ tlsVerify: true, tlsCa: '/etc/ssl/ca.pem' });
     expect(errorsOf('usr/sbin/x /s/x\n')[0]).toMatch(/pname must be an absolute path or a bare name/);
     expect(errorsOf('a "/s/a\n')[0]).toMatch(/^1: unterminated double quote/);
+  });
+
+  it('a pfile of junk: the first 100 errors are listed, then how many more there were', () => {
+    // 131072 unterminated quotes: a stack overflow when they were pushed as one spread
+    const result = read('"\n'.repeat(131072));
+    expect(result.config).toBeNull();
+    expect(result.errors).toHaveLength(101);
+    expect(result.errors[99]).toMatchObject({ line: 100, message: expect.stringMatching(/^unterminated double quote/) });
+    expect(result.errors[100]).toMatchObject({ line: 101, message: '130972 more errors from here on are not listed (only the first 100 are)' });
+    const warned = read('a:\n b\n'.repeat(150));
+    expect(warned.errors).toHaveLength(101);
+    expect(warned.warnings).toHaveLength(101);
+    expect(warned.warnings[100]?.message).toBe('50 more warnings from here on are not listed (only the first 100 are)');
   });
 
   it('never throws, and every diagnostic names a line of the file', () => {

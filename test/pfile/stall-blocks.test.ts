@@ -73,7 +73,9 @@ describe('_bi_* blocks', () => {
   it('a bad interval is one error, not a second one about the retry-over time', () => {
     for (const interval of ['0', '-5', 'soon']) {
       const errors = read(block('_bi_webserv', `DLL:/x.so:DIRECT:-:${interval}:0:2:5:8080`)).errors.map((error) => error.message);
-      expect(errors).toEqual([`PS_EXEC interval must be a number of seconds above 0 (got "${interval}"); write a number or - for the default 60`]);
+      expect(errors).toEqual([
+        `PS_EXEC interval must be a number of seconds above 0 and at most 2147483 s (about 24 days), written in decimal like 30 or 0.5 (got "${interval}"); write a number or - for the default 60`,
+      ]);
     }
   });
 
@@ -81,7 +83,7 @@ describe('_bi_* blocks', () => {
     expect(read('_bi_socket {\n PS_EXEC DLL:/x.so:DIRECT:-:10:0:2:30:22\n}\n').errors[0]?.message).toMatch(/before any process entry/);
     expect(read('httpd /s/h\n_bi_socket {\n PS_EXEC DLL:/x.so:DIRECT:-:10:0:2:30:22\n').errors[0]?.message).toMatch(/not closed/);
     expect(read(block('_bi_webserv', 'DLL:/x.so:DIRECT:-:60:0:2:30:8080')).errors[0]?.message).toMatch(/shorter than the interval/);
-    expect(read(block('_bi_webserv', 'DLL:/x.so:DIRECT:-:60:0:2:600:99999')).errors[0]?.message).toMatch(/port .* must be a port number 1-65535/);
+    expect(read(block('_bi_webserv', 'DLL:/x.so:DIRECT:-:60:0:2:600:99999')).errors[0]?.message).toMatch(/port \(argv\[1\]\) must be a whole number from 1 to 65535, written in decimal digits \(got "99999"\)/);
     expect(read('httpd /s/h\n_bi_socket {\n PS_INIT DLL:/x.so:DIRECT:-:::0\n}\n').errors[0]?.message).toMatch(/has no PS_EXEC line/);
     const twice = `${block('_bi_socket', 'DLL:/x.so:DIRECT:-:10:0:2:30:22')}${block('_bi_socket', 'DLL:/x.so:DIRECT:-:10:0:2:30:22').split('\n').slice(1).join('\n')}`;
     expect(read(twice).errors[0]?.message).toMatch(/a second _bi_socket block/);
