@@ -1,5 +1,5 @@
 // The pcheck daemon: lock, control socket, signals, the check schedule, reload and shutdown.
-import { readFileSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fail, ok, type Request, type Response } from '../control/protocol.js';
@@ -13,7 +13,7 @@ import { formatDiagnostic, type Config, type Diagnostic } from '../pfile/types.j
 import { PROBES } from '../probes/index.js';
 import { isExhaustion, ProcUnreadable, readStat, StatHandle } from '../system/proc.js';
 import { ProcessScanner } from '../system/scan.js';
-import { writeFileAtomically } from '../system/files.js';
+import { describeRefusal, readRegularFile, writeFileAtomically } from '../system/files.js';
 import { runScript } from '../system/script.js';
 import { after, every } from '../system/timers.js';
 import { prepareRunDir, startControlServer } from './control-server.js';
@@ -121,7 +121,7 @@ class Daemon {
       runScript,
       probe: (kind, target) => PROBES[kind](target),
       kill: killProcess,
-      readCa: (path) => readFileSync(path, 'utf8'),
+      readCa: readCaFile,
       after: (ms, callback) => after(ms, () => this.guard(callback)),
       log: () => this.log,
       onRetryOver: () => this.writeDump(false),
@@ -333,13 +333,28 @@ function killProcess(pid: number): string | null {
   }
 }
 
-// null when the file names no pid; out of descriptors, it cannot tell (ProcUnreadable)
+/** A pid file holds a number and a newline: anything larger is not one. */
+const MAX_PIDFILE_BYTES = 4096;
+/** A bundle of every public CA is about 200 KB. */
+const MAX_CA_BYTES = 4 * 1024 * 1024;
+
+// null when the file names no pid (missing, not a regular file, garbage); out of descriptors, it
+// cannot tell (ProcUnreadable). A FIFO or /dev/zero put in its place neither hangs nor fills pcheck.
 function readPidfile(path: string): number | null {
-  try {
-    const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
-  } catch (error) {
-    if (isExhaustion(error)) throw new ProcUnreadable((error as NodeJS.ErrnoException).code ?? 'EMFILE');
+  const read = readRegularFile(path, MAX_PIDFILE_BYTES);
+  if ('refused' in read) {
+    if (read.refused.reason === 'open' && isExhaustion({ code: read.refused.code })) throw new ProcUnreadable(read.refused.code);
     return null;
   }
+  const text = read.text.trim();
+  if (!/^\d+$/.test(text)) return null;
+  const pid = Number(text);
+  return pid > 0 ? pid : null;
+}
+
+// PEM text of tls_ca; throws with the reason (the probe then cannot tell, and says why).
+function readCaFile(path: string): string {
+  const read = readRegularFile(path, MAX_CA_BYTES);
+  if ('refused' in read) throw new Error(`tls_ca ${path}: ${describeRefusal(read.refused, MAX_CA_BYTES)}`);
+  return read.text;
 }

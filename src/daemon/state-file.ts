@@ -1,7 +1,8 @@
 // The state file: what a pcheck's entries carry over to the next pcheck of the same pfile (SPEC §8),
 // so that kill -9 or an upgrade neither resets a crash-looping server's retry budget nor resumes
 // what an operator paused. Written atomically; a file that is corrupt or not this pfile's is ignored.
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { describeRefusal, readRegularFile } from '../system/files.js';
 import type { CarriedEntry } from './supervisor.js';
 
 const VERSION = 1;
@@ -114,20 +115,8 @@ const MAX_STATE_BYTES = 16 * 1024 * 1024;
 
 /** The state file's text, or null when there is none; throws (with the reason) when it cannot be read or is not a regular file. */
 export function readStateFile(path: string): string | null {
-  let fd: number;
-  try {
-    // O_NONBLOCK: a FIFO put in its place must not hang pcheck's start
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new Error('not a regular file');
-    if (stat.size > MAX_STATE_BYTES) throw new Error(`${stat.size} bytes, more than a state file can be`);
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
+  const read = readRegularFile(path, MAX_STATE_BYTES);
+  if ('text' in read) return read.text;
+  if (read.refused.reason === 'open' && read.refused.code === 'ENOENT') return null;
+  throw new Error(describeRefusal(read.refused, MAX_STATE_BYTES));
 }

@@ -1,5 +1,6 @@
 // The one place the pfile layer touches the file system: reading the pfile and the facts parse() asks.
-import { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { readRegularFile } from '../system/files.js';
 import { resolve } from 'node:path';
 import { parse } from './parse.js';
 import { LIMITS, type Diagnostic, type ParseHost, type ParseResult } from './types.js';
@@ -20,60 +21,16 @@ export type PfileText = { readonly text: string } | { readonly error: Diagnostic
  * bytes are read. A symbolic link to a regular file is read as that file.
  */
 export function readPfile(file: string): PfileText {
-  const refuse = (message: string): PfileText => ({ error: { file, line: 0, severity: 'error', message } });
-  let descriptor: number;
-  try {
-    descriptor = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // a Unix socket cannot be opened at all (ENXIO): say what it is
-    const kind = code === 'ENXIO' ? kindOf(file) : null;
-    return refuse(kind === null ? `cannot read the pfile: ${code ?? (error as Error).message}` : notRegular(kind));
-  }
-  try {
-    const stats = fstatSync(descriptor);
-    if (!stats.isFile()) return refuse(notRegular(describeKind(stats)));
-    if (stats.size > LIMITS.pfileBytes) return refuse(tooLarge(`${stats.size} bytes`));
-    const buffer = Buffer.allocUnsafe(LIMITS.pfileBytes + 1);
-    let length = 0;
-    for (;;) {
-      const got = readSync(descriptor, buffer, length, buffer.length - length, null);
-      length += got;
-      if (got === 0 || length === buffer.length) break;
-    }
-    // the file grew after fstat, or says size 0 and is not (a /proc file)
-    if (length > LIMITS.pfileBytes) return refuse(tooLarge(`more than ${LIMITS.pfileBytes} bytes`));
-    return { text: buffer.toString('utf8', 0, length) };
-  } catch (error) {
-    return refuse(`cannot read the pfile: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  } finally {
-    closeSync(descriptor);
-  }
-}
-
-function notRegular(kind: string): string {
-  return `cannot read the pfile: it is ${kind}; the pfile must be a regular file (or a symbolic link to one)`;
-}
-
-function tooLarge(size: string): string {
-  return `the pfile is ${size}, over the limit of ${LIMITS.pfileBytes} bytes (${LIMITS.pfileBytes / 1024} KiB); a pfile is a few KB: check that -f names the pfile`;
-}
-
-function kindOf(file: string): string | null {
-  try {
-    return describeKind(statSync(file));
-  } catch {
-    return null;
-  }
-}
-
-function describeKind(stats: Stats): string {
-  if (stats.isFIFO()) return 'a FIFO';
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  if (stats.isSocket()) return 'a socket';
-  return 'not a regular file';
+  const read = readRegularFile(file, LIMITS.pfileBytes);
+  if ('text' in read) return read;
+  const { refused } = read;
+  const message =
+    refused.reason === 'open'
+      ? `cannot read the pfile: ${refused.code}`
+      : refused.reason === 'notRegular'
+        ? `cannot read the pfile: it is ${refused.kind}; the pfile must be a regular file (or a symbolic link to one)`
+        : `the pfile is ${refused.size}, over the limit of ${LIMITS.pfileBytes} bytes (${LIMITS.pfileBytes / 1024} KiB); a pfile is a few KB: check that -f names the pfile`;
+  return { error: { file, line: 0, severity: 'error', message } };
 }
 
 /** The real machine: users from /etc/passwd, files checked with stat and access(). */
