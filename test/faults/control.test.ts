@@ -26,7 +26,7 @@ beforeAll(async () => {
   const noop = box.script('noop.sh', 'exit 0');
   // entries that are never found: retry_count 0 and continue put them in UNAVAIL at once, no script
   // is run; long names make `show pent` far larger than a socket buffer
-  const absent = Array.from({ length: ABSENT_ENTRIES }, (_, i) => `absent-${String(i).padStart(4, '0')}-${'x'.repeat(240)} ${noop} 0 - continue\n`);
+  const absent = Array.from({ length: ABSENT_ENTRIES }, (_, i) => `absent-${String(i).padStart(4, '0')}-${'x'.repeat(150)} ${noop} 0 - continue\n`);
   pfile = box.file('pfile', `${fixture} ${script} - - - start_wait=5\n${absent.join('')}`);
   startDetached(fixture);
   pcheck = new Pcheck(pfile, box.env);
