@@ -10,10 +10,10 @@ export interface RunPaths {
   readonly dir: string;
   readonly socket: string;
   /**
-   * Abstract-namespace socket names held as the one-pcheck-per-pfile lock, released by the kernel on
-   * any exit: one for the pfile's real path, one for its device and inode (when it can be stat'ed).
+   * What the one-pcheck-per-pfile lock is taken on: the pfile's real path, and its device and inode
+   * (when it can be stat'ed). The daemon turns them into lock names with its run directory's key.
    */
-  readonly lockNames: readonly string[];
+  readonly lockIds: readonly string[];
 }
 
 /** The run directory: $PCHECK_RUN_DIR, else /run/pcheck for root, else $XDG_RUNTIME_DIR/pcheck or /tmp/pcheck-<uid>. */
@@ -70,12 +70,11 @@ export function runPaths(absolutePfile: string, dir = runDir()): RunPaths {
   if (Buffer.byteLength(socket) > SUN_PATH_MAX) {
     throw new Error(`control socket path too long for a Unix socket (${Buffer.byteLength(socket)} > ${SUN_PATH_MAX} bytes): ${socket}; set PCHECK_RUN_DIR to a shorter directory`);
   }
-  const uid = process.getuid?.() ?? 0;
-  const lockNames = [`\0pcheck-lock-${uid}-${hash}`];
+  const lockIds = [`path-${hash}`];
   // a hard link has a real path of its own: the inode catches it
   const identity = fileIdentity(real);
-  if (identity !== null) lockNames.push(`\0pcheck-inode-${uid}-${identity}`);
-  return { dir, socket, lockNames };
+  if (identity !== null) lockIds.push(`inode-${identity}`);
+  return { dir, socket, lockIds };
 }
 
 function fileIdentity(path: string): string | null {

@@ -18,7 +18,7 @@ import { runScript } from '../system/script.js';
 import { after, every } from '../system/timers.js';
 import { prepareRunDir, startControlServer } from './control-server.js';
 import { CRASH_STATUS, installLastResort } from './last-resort.js';
-import { acquireLock, AlreadyRunning, type Lock } from './lock.js';
+import { acquireLock, AlreadyRunning, lockNames, runDirKey, type Lock } from './lock.js';
 import { decodeState, encodeState, readStateFile, systemClocks } from './state-file.js';
 import { Supervisor } from './supervisor.js';
 
@@ -70,14 +70,19 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
   let lock: Lock;
   try {
-    lock = await acquireLock(paths.lockNames);
+    prepareRunDir(paths.dir);
+  } catch (error) {
+    throw new StartError((error as Error).message, EXIT.startFailed);
+  }
+  try {
+    lock = await acquireLock(lockNames(runDirKey(paths.dir), paths.lockIds));
   } catch (error) {
     if (error instanceof AlreadyRunning) throw new StartError(`${error.message}: ${options.pfile}`, EXIT.startFailed);
     throw new StartError(`cannot take the pfile lock: ${(error as Error).message}`, EXIT.startFailed);
   }
   const daemon = new Daemon(loaded.config, options, lock, paths.socket, paths.socket.replace(/\.sock$/, '.state'));
   try {
-    await daemon.listen(paths.dir);
+    await daemon.listen();
   } catch (error) {
     await lock.release();
     throw new StartError(`cannot open the control socket ${paths.socket}: ${(error as Error).message}`, EXIT.startFailed);
@@ -131,8 +136,7 @@ class Daemon {
     });
   }
 
-  async listen(dir: string): Promise<void> {
-    prepareRunDir(dir);
+  async listen(): Promise<void> {
     this.server = await startControlServer(
       this.socketPath,
       (request) => this.handle(request),

@@ -38,15 +38,15 @@ describe('runPaths', () => {
       const direct = runPaths(pfile, '/run/x');
       expect(runPaths(join(dir, 'link'), '/run/x')).toEqual(direct);
       expect(runPaths(join(dir, 'sub/../pfile'), '/run/x')).toEqual(direct);
-      expect(direct.lockNames).toHaveLength(2);
+      expect(direct.lockIds).toHaveLength(2);
       const hard = runPaths(join(dir, 'hard'), '/run/x');
       expect(hard.socket).not.toBe(direct.socket);
-      expect(hard.lockNames[1]).toBe(direct.lockNames[1]);
+      expect(hard.lockIds[1]).toBe(direct.lockIds[1]);
       // deleted: named by the path as given, so padmin still finds the pcheck started on it
       rmSync(pfile);
       expect(realPfile(pfile)).toBe(pfile);
       expect(runPaths(pfile, '/run/x').socket).toBe(direct.socket);
-      expect(runPaths(pfile, '/run/x').lockNames).toEqual(direct.lockNames.slice(0, 1));
+      expect(runPaths(pfile, '/run/x').lockIds).toEqual(direct.lockIds.slice(0, 1));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
