@@ -25,16 +25,18 @@ export function runDir(env: NodeJS.ProcessEnv = process.env, uid = process.getui
 }
 
 /**
- * The structured log of a pfile: LogFile's path; for `default`, <log dir>/<the pfile's path with
- * / as _>.log, the log dir being $PCHECK_LOG_DIR, else /var/log/pcheck for root, else
+ * The structured log of a pfile: LogFile's path; for `default`, <log dir>/<the pfile's real path
+ * with / as _>.log, the log dir being $PCHECK_LOG_DIR, else /var/log/pcheck for root, else
  * $XDG_STATE_HOME/pcheck or ~/.local/state/pcheck; null for `none`.
  */
 export function logFilePath(setting: string, absolutePfile: string, env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string | null {
   if (setting === 'none') return null;
   if (setting !== 'default') return setting;
   const dir = env.PCHECK_LOG_DIR || (uid === 0 ? '/var/log/pcheck' : `${env.XDG_STATE_HOME || `${env.HOME ?? '/tmp'}/.local/state`}/pcheck`);
-  let name = absolutePfile.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]/g, '_');
-  if (name.length > 200) name = `${name.slice(-180)}-${createHash('sha256').update(absolutePfile).digest('hex').slice(0, 16)}`;
+  // named from the real path, as the socket is: pcheck and padmin agree whatever spelling each was given
+  const real = realPfile(absolutePfile);
+  let name = real.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]/g, '_');
+  if (name.length > 200) name = `${name.slice(-180)}-${createHash('sha256').update(real).digest('hex').slice(0, 16)}`;
   return `${dir}/${name}.log`;
 }
 

@@ -1,8 +1,9 @@
 // One pcheck per pfile, whatever the spelling: a symbolic link or a hard link to a running pcheck's
 // pfile is refused, and a killed server is started once, not once per pcheck.
-import { linkSync, readdirSync, readlinkSync, symlinkSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logFilePath } from '../../src/control/paths.js';
 import { padmin, PCHECK, Pcheck, run, sandbox, sleep, watchedFixture, type Sandbox } from '../e2e/harness.js';
 
 let box: Sandbox;
@@ -25,12 +26,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const pcheck of [first, ...others]) {
-    if (pcheck.child.exitCode === null) {
-      pcheck.kill('SIGKILL');
-      await pcheck.exited;
-    }
-  }
+  for (const pcheck of [first, ...others]) await pcheck.stop();
   box.cleanup();
 });
 
@@ -61,6 +57,13 @@ describe('one pcheck per file', () => {
     const shown = await padmin(link, box.env, '-c', 'show', 'pent', '--json');
     expect(shown.status).toBe(0);
     expect(JSON.parse(shown.stdout)).toEqual([expect.objectContaining({ pname: fixture, proc_sts: 'AVAIL' })]);
+  });
+
+  it("padmin's Command execute. lands in the pcheck's own structured log, whatever spelling each was given", async () => {
+    expect((await padmin(link, box.env, '-c', 'show', 'rule')).status).toBe(0);
+    const log = logFilePath('default', pfile, box.env);
+    expect(log).toBe(logFilePath('default', link, box.env));
+    expect(readFileSync(log ?? '', 'utf8')).toMatch(/"msgId":"PA001","command":"show rule"/);
   });
 
   it('a second pcheck through a symbolic link is refused, naming the first', async () => {
