@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { fail, ok, type Request, type Response } from '../control/protocol.js';
 import { logFilePath, runPaths, type RunPaths } from '../control/paths.js';
 import { ruleView } from '../control/views.js';
+import { EventStream } from '../events/stream.js';
 import { checkDestinations } from '../log/destinations.js';
 import { createMessageLog } from '../log/message-log.js';
 import type { MessageLog } from '../log/types.js';
@@ -95,6 +96,8 @@ class Daemon {
   readonly done: Promise<Stopped>;
   private resolveDone!: (stopped: Stopped) => void;
   private log: MessageLog;
+  /** Every catalogue message, once: the message log and the other sinks subscribe. */
+  private readonly events = new EventStream((error) => process.stderr.write(`pcheck: a message sink failed: ${String(error)}\n`));
   private readonly supervisor: Supervisor;
   private server: Server | null = null;
   private cancelSchedule: () => void = () => undefined;
@@ -115,6 +118,7 @@ class Daemon {
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.log = this.openLog(config);
+    this.events.subscribe((event) => this.log.write(event));
     const scanner = new ProcessScanner(() => performance.now());
     this.supervisor = new Supervisor(config, {
       now: () => performance.now(),
@@ -128,7 +132,7 @@ class Daemon {
       kill: killProcess,
       readCa: readCaFile,
       after: (ms, callback) => after(ms, () => this.guard(callback)),
-      log: () => this.log,
+      log: () => this.events,
       onRetryOver: () => this.writeDump(false),
       onCarriedChange: () => this.saveState(),
       onFatalRetryOver: (action, rule) =>
@@ -140,16 +144,16 @@ class Daemon {
     this.server = await startControlServer(
       this.socketPath,
       (request) => this.handle(request),
-      (why) => this.log.emit('controlError', { error: why }),
+      (why) => this.events.emit('controlError', { error: why }),
     );
   }
 
   begin(warnings: readonly Diagnostic[]): void {
     const config = this.supervisor.currentConfig;
-    for (const warning of warnings) this.log.emit('pfileDiagnostic', { diagnostic: formatDiagnostic(warning) });
-    this.log.emit('started', { pfile: config.file, entries: config.entries.length, pid: process.pid });
+    for (const warning of warnings) this.events.emit('pfileDiagnostic', { diagnostic: formatDiagnostic(warning) });
+    this.events.emit('started', { pfile: config.file, entries: config.entries.length, pid: process.pid });
     this.removeLastResort = installLastResort((error) => {
-      this.log.emit('crashed', { error, status: EXIT.crashed });
+      this.events.emit('crashed', { error, status: EXIT.crashed });
       void this.shutdown(EXIT.crashed, 'unexpected error (PC013)');
     });
     this.onSignal('SIGTERM', () => void this.shutdown(EXIT.ok, 'SIGTERM'));
@@ -168,17 +172,17 @@ class Daemon {
     try {
       text = readStateFile(file);
     } catch (error) {
-      this.log.emit('stateIgnored', { file, why: (error as Error).message });
+      this.events.emit('stateIgnored', { file, why: (error as Error).message });
       return;
     }
     if (text === null) return;
     const decoded = decodeState(text, this.options.pfile, this.clocks);
     if ('ignored' in decoded) {
-      this.log.emit('stateIgnored', { file, why: decoded.ignored });
+      this.events.emit('stateIgnored', { file, why: decoded.ignored });
       return;
     }
     const counts = this.supervisor.restoreCarried(decoded.entries);
-    this.log.emit('stateRestored', { file, ...counts });
+    this.events.emit('stateRestored', { file, ...counts });
   }
 
   // Synchronous, before the change's messages go out: a state written later could be lost to a kill -9.
@@ -191,7 +195,7 @@ class Daemon {
       this.stateWriteFailing = false;
     } catch (error) {
       // said once per failing spell (a full disk); monitoring goes on, the next change tries again
-      if (!this.stateWriteFailing) this.log.emit('stateWriteFailed', { file: this.statePath, error: (error as Error).message });
+      if (!this.stateWriteFailing) this.events.emit('stateWriteFailed', { file: this.statePath, error: (error as Error).message });
       this.stateWriteFailing = true;
     }
   }
@@ -216,7 +220,7 @@ class Daemon {
     try {
       step();
     } catch (error) {
-      this.log.emit('internalError', { error: (error as Error).stack ?? String(error) });
+      this.events.emit('internalError', { error: (error as Error).stack ?? String(error) });
     }
   }
 
@@ -255,8 +259,8 @@ class Daemon {
     const loaded = loadPfile(pfile);
     const diagnostics = [...loaded.errors, ...loaded.warnings].map(formatDiagnostic);
     if (loaded.config === null) {
-      this.log.emit('reloadRefused', { pfile, errors: loaded.errors.length });
-      for (const diagnostic of diagnostics) this.log.emit('pfileDiagnostic', { diagnostic });
+      this.events.emit('reloadRefused', { pfile, errors: loaded.errors.length });
+      for (const diagnostic of diagnostics) this.events.emit('pfileDiagnostic', { diagnostic });
       return fail('E_PFILE', `${pfile} has ${loaded.errors.length} error(s); the running configuration is unchanged`, diagnostics);
     }
     const previous = this.supervisor.currentConfig;
@@ -269,8 +273,8 @@ class Daemon {
       await old.close();
     }
     const counts = this.supervisor.reload(loaded.config);
-    for (const diagnostic of diagnostics) this.log.emit('pfileDiagnostic', { diagnostic });
-    this.log.emit('reloaded', { pfile, entries: loaded.config.entries.length, ...counts });
+    for (const diagnostic of diagnostics) this.events.emit('pfileDiagnostic', { diagnostic });
+    this.events.emit('reloaded', { pfile, entries: loaded.config.entries.length, ...counts });
     if (loaded.config.livenessInterval !== previous.livenessInterval || loaded.config.monitorInterval !== previous.monitorInterval) {
       this.schedule(loaded.config);
     }
@@ -284,7 +288,7 @@ class Daemon {
   private writeDump(asked: boolean): void {
     const file = this.supervisor.currentConfig.dumpFileName;
     if (file === null) {
-      if (asked) this.log.emit('dumpNotSet', { pfile: this.options.pfile });
+      if (asked) this.events.emit('dumpNotSet', { pfile: this.options.pfile });
       return;
     }
     try {
@@ -296,9 +300,9 @@ class Daemon {
         rules: this.supervisor.rules()?.map(ruleView),
       };
       writeFileAtomically(file, `${JSON.stringify(dump, null, 2)}\n`);
-      this.log.emit('dumpWritten', { file });
+      this.events.emit('dumpWritten', { file });
     } catch (error) {
-      this.log.emit('dumpFailed', { file, error: (error as Error).message });
+      this.events.emit('dumpFailed', { file, error: (error as Error).message });
     }
   }
 
@@ -317,7 +321,7 @@ class Daemon {
       // already gone
     }
     await this.lock.release();
-    this.log.emit('stopped', { pfile: this.options.pfile, reason, status });
+    this.events.emit('stopped', { pfile: this.options.pfile, reason, status });
     await this.log.close();
     this.removeLastResort();
     this.resolveDone({ status, reason });

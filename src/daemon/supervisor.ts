@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { PentView } from '../control/views.js';
 import { formatRerunTime } from '../control/views.js';
-import type { MessageLog } from '../log/types.js';
+import type { EntryRef, Emitter } from '../events/stream.js';
 import {
   initialState,
   isWatched,
@@ -60,7 +60,8 @@ export interface SupervisorDeps {
   readonly readCa: (path: string) => string;
   /** A one-shot timer; returns its cancel function. */
   readonly after: (ms: number, callback: () => void) => () => void;
-  readonly log: () => MessageLog;
+  /** Where events go: the daemon's event stream. */
+  readonly log: () => Emitter;
   /** Called when an entry retried over with `shutdown` or `exit`. */
   readonly onFatalRetryOver: (action: Exclude<RetryOverAction, 'continue'>, rule: EntryRule) => void;
   /** Called on every retry over, after the state changed (the daemon writes the dump). */
@@ -112,6 +113,10 @@ interface Runtime {
 /** The identity of a rule across reloads: everything but its position in the file. */
 function ruleKey(rule: EntryRule): string {
   return JSON.stringify({ ...rule, pentId: 0, line: 0, stall: rule.stall.map((stall) => ({ ...stall, line: 0 })) });
+}
+
+function entryRef(runtime: Runtime): EntryRef {
+  return { pentId: runtime.state.rule.pentId, pname: runtime.state.rule.pname };
 }
 
 function carriedChanged(before: EntryState, after: EntryState): boolean {
@@ -521,7 +526,7 @@ export class Supervisor {
   private performStall(runtime: Runtime, stall: StallRuntime, effect: StallEffect): void {
     switch (effect.type) {
       case 'log':
-        this.deps.log().emit(effect.key, effect.fields as never);
+        this.deps.log().emit(effect.key, effect.fields as never, entryRef(runtime));
         return;
       case 'kill': {
         const pid = runtime.state.pid;
@@ -548,7 +553,7 @@ export class Supervisor {
     const { rule } = runtime.state;
     switch (effect.type) {
       case 'log':
-        this.deps.log().emit(effect.key, effect.fields as never);
+        this.deps.log().emit(effect.key, effect.fields as never, entryRef(runtime));
         return;
       case 'runScript':
         this.startScript(runtime, effect.reason, effect.oldPid, effect.retry);
@@ -583,13 +588,14 @@ export class Supervisor {
       if (this.stopped || !this.runtimes.includes(runtime)) return;
       const log = this.deps.log();
       const name = rule.pname;
+      const entry = entryRef(runtime);
       if (result.output.trim() !== '') {
-        log.emit('scriptOutput', { name, output: result.output.trim() + (result.truncated ? ' [truncated]' : '') });
+        log.emit('scriptOutput', { name, output: result.output.trim() + (result.truncated ? ' [truncated]' : '') }, entry);
       }
       if (result.outcome === 'timeout') {
-        log.emit('scriptTimeout', { name, seconds: rule.scriptTimeout, signal: result.endedBy ?? result.status });
+        log.emit('scriptTimeout', { name, seconds: rule.scriptTimeout, signal: result.endedBy ?? result.status }, entry);
       } else if (result.outcome === 'failed') {
-        log.emit('scriptFailed', { name, status: result.status });
+        log.emit('scriptFailed', { name, status: result.status }, entry);
       }
       this.feed(runtime, { type: 'scriptDone', outcome: result.outcome });
       this.discover();

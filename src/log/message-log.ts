@@ -1,6 +1,7 @@
 // Where every catalogued message goes: syslog (else stderr), stderr in the foreground, the pino log.
 import pino, { type Logger } from 'pino';
-import { MSG, type FieldsOf, type MessageKey, type Severity } from './catalogue.js';
+import { eventOf, type EntryRef, type PcheckEvent } from '../events/stream.js';
+import type { FieldsOf, MessageKey, Severity } from './catalogue.js';
 import { SyslogWriter } from './syslog.js';
 import type { MessageLog } from './types.js';
 
@@ -29,13 +30,16 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   const stderr = options.stderr ?? process.stderr;
   const syslog = new SyslogWriter(options.syslogSocket ?? syslogSocketPath(), options.tag, pid);
   const { logger: structured, destination } = openStructuredLog(options.logFile, options.tag, pid, stderr) ?? {};
+  const write = (event: PcheckEvent): void => {
+    const toSyslog = syslog.write(event.severity, event.text);
+    if (!toSyslog || options.foreground) stderr.write(`${options.tag}[${pid}]: ${event.text}\n`);
+    const entry = event.entry === null ? {} : { pentId: event.entry.pentId };
+    structured?.[PINO_LEVEL[event.severity]]({ msgId: event.id, ...event.fields, ...entry }, event.text);
+  };
   return {
-    emit<K extends MessageKey>(key: K, fields: FieldsOf<K>): void {
-      const message = MSG[key];
-      const text = (message.text as (f: FieldsOf<K>) => string)(fields);
-      const toSyslog = syslog.write(message.severity, text);
-      if (!toSyslog || options.foreground) stderr.write(`${options.tag}[${pid}]: ${text}\n`);
-      structured?.[PINO_LEVEL[message.severity]]({ msgId: message.id, ...(fields as Record<string, unknown>) }, text);
+    write,
+    emit<K extends MessageKey>(key: K, fields: FieldsOf<K>, entry?: EntryRef): void {
+      write(eventOf(key, fields, entry ?? null));
     },
     async close(): Promise<void> {
       await syslog.close();
@@ -77,15 +81,19 @@ export interface Recorded {
   readonly key: MessageKey;
   readonly fields: Record<string, unknown>;
   readonly text: string;
+  readonly entry: EntryRef | null;
 }
 
 /** A MessageLog that only records, for unit tests. */
 export function createMemoryLog(): MessageLog & { entries(): Recorded[]; texts(): string[] } {
   const recorded: Recorded[] = [];
+  const write = (event: PcheckEvent): void => {
+    recorded.push({ key: event.key, fields: { ...event.fields }, text: event.text, entry: event.entry });
+  };
   return {
-    emit<K extends MessageKey>(key: K, fields: FieldsOf<K>): void {
-      const text = (MSG[key].text as (f: FieldsOf<K>) => string)(fields);
-      recorded.push({ key, fields: fields as Record<string, unknown>, text });
+    write,
+    emit<K extends MessageKey>(key: K, fields: FieldsOf<K>, entry?: EntryRef): void {
+      write(eventOf(key, fields, entry ?? null));
     },
     close: async () => undefined,
     reopen: () => undefined,
