@@ -24,6 +24,9 @@ function address(f: { host: string; port: number }): string {
   return `${f.host.includes(':') ? `[${f.host}]` : f.host}:${f.port}`;
 }
 
+/** Which alert destination a delivery message is about. */
+type AlertWhere = { destination: string; kind: string };
+
 function def<F>(id: string, severity: Severity, text: (f: F) => string): MessageDef<F> {
   return Object.freeze({ id, severity, text });
 }
@@ -121,6 +124,51 @@ export const MSG = Object.freeze({
     'PC013',
     'err',
     (f) => `pcheck stop on an unexpected error. status=${f.status} ${f.error}`,
+  ),
+
+  deliveryDown: def<AlertWhere & { error: string; queued: number; retrySeconds: number }>(
+    'PC301',
+    'warning',
+    (f) => `Alert destination '${f.destination}' (${f.kind}) failed: ${f.error}; ${f.queued} events queued, retried for up to ${f.retrySeconds}s`,
+  ),
+  deliveryUp: def<AlertWhere & { seconds: number; delayed: number; expired: number }>(
+    'PC302',
+    'notice',
+    (f) => `Alert destination '${f.destination}' (${f.kind}) delivers again after ${f.seconds}s; ${f.delayed} events delayed, ${f.expired} dropped`,
+  ),
+  deliveryExpired: def<AlertWhere & { count: number; retrySeconds: number; error: string }>(
+    'PC303',
+    'warning',
+    (f) =>
+      `Alert destination '${f.destination}' (${f.kind}): ${f.count} events dropped, undelivered ${f.retrySeconds}s after queued: ${f.error}; ` +
+      'further drops are counted until it delivers again',
+  ),
+  spoolFull: def<{ destination: string; limit: number; dir: string }>(
+    'PC304',
+    'warning',
+    (f) => `Alert spool of '${f.destination}' full (${f.limit} events): the oldest are dropped, counted until the queue empties`,
+  ),
+  spoolDropped: def<{ destination: string; limit: number; count: number }>(
+    'PC305',
+    'warning',
+    (f) => `Alert spool of '${f.destination}' was full (${f.limit} events): ${f.count} events dropped in all`,
+  ),
+  spoolPickedUp: def<{ destination: string; count: number; dir: string }>(
+    'PC306',
+    'notice',
+    (f) => `Alert queue of '${f.destination}': ${f.count} spooled events picked up from ${f.dir}`,
+  ),
+  spoolCorrupt: def<{ destination: string; count: number; deleted: number; to: string; file: string; why: string }>(
+    'PC307',
+    'warning',
+    (f) =>
+      `Alert spool of '${f.destination}': ${f.count} unreadable files set aside in ${f.to}` +
+      `${f.deleted > 0 ? ` (${f.deleted} of them deleted: they could not be moved)` : ''}; the first: ${f.file}: ${f.why}`,
+  ),
+  spoolUnwritable: def<{ destination: string; dir: string; error: string }>(
+    'PC308',
+    'warning',
+    (f) => `Alert spool of '${f.destination}' not writable: ${f.error}; events are kept in memory only until a write succeeds. dir='${f.dir}'`,
   ),
 
   command: def<PfileFields & { command: string }>(
