@@ -95,6 +95,8 @@ async function exchange(method: 'GET' | 'POST', target: HttpTarget, payload: str
 
   return new Promise<HttpAnswer>((resolve, reject) => {
     let settled = false;
+    // an error status has arrived: at the deadline, what came of its body is quoted with it
+    let failedStatus = false;
     const settle = (error: Error | null, answer?: HttpAnswer): void => {
       if (settled) return;
       settled = true;
@@ -113,7 +115,7 @@ async function exchange(method: 'GET' | 'POST', target: HttpTarget, payload: str
           })
         : httpRequest(common);
     const timer = setTimeout(() => {
-      settle(new Error(`${what}: timed out after ${target.timeoutSeconds} s`));
+      if (!failedStatus) settle(new Error(`${what}: timed out after ${target.timeoutSeconds} s`));
       request.destroy();
     }, timeoutMs);
     const finish = (): void => {
@@ -134,6 +136,7 @@ async function exchange(method: 'GET' | 'POST', target: HttpTarget, payload: str
         drain(answer, DRAINED_BYTES, finish);
         return;
       }
+      failedStatus = !success;
       const limit = success ? maxAnswerBytes : QUOTED_BODY_BYTES;
       collect(answer, limit, (body, outcome) => {
         if (!success) settle(new Error(`${what}: HTTP ${status} ${answer.statusMessage ?? ''}`.trimEnd() + quote(body)));

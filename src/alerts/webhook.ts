@@ -10,7 +10,7 @@ export interface WebhookJsonBody {
   readonly events: readonly AlertEvent[];
 }
 
-/** shape text: one line per event, `[severity] host pname: text`. */
+/** shape text: one line per event, `[severity] host pname: text`, marked as the mail subject is. */
 export interface WebhookTextBody {
   readonly text: string;
 }
@@ -22,10 +22,14 @@ export function webhookBody(shape: WebhookDestination['shape'], events: readonly
   return { host: first?.host ?? '', pfile: first?.pfile ?? '', events };
 }
 
-/** `[err] web01 httpd: Retry over ('httpd') retries=3 action=none`; without pname when the event has no entry. */
+/**
+ * `[err] web01 httpd: Retry over ('httpd') retries=3 action=none`; without pname when the event has no
+ * entry; `[RESOLVED] ` before a resolution and `[TEST] ` before a test, as mail subjects are marked.
+ */
 export function textLine(event: AlertEvent): string {
   const about = event.pname === null ? event.host : `${event.host} ${event.pname}`;
-  return `[${event.severity}] ${about}: ${event.text}`;
+  const mark = event.test === true ? '[TEST] ' : event.resolves === true ? '[RESOLVED] ' : '';
+  return `${mark}[${event.severity}] ${about}: ${event.text}`;
 }
 
 export function webhookSender(dest: WebhookDestination): Sender {

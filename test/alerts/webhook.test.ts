@@ -57,11 +57,18 @@ describe('webhook destination', () => {
   it('text shape: {"text"} with one line per event, as Slack and Teams take it', async () => {
     const before = receiver.requests.length;
     const entryless = alertEvent({ id: 'PC999', key: 'somethingElse', severity: 'err', text: 'pcheck stopped', pname: null, pentId: null, pid: null });
-    await webhookSender(destination({ shape: 'text' }))([down(), up(), entryless]);
+    const test = alertEvent({ id: 'PC399', key: 'alertTest', severity: 'warning', text: 'a test', pname: null, pentId: null, pid: null, test: true });
+    await webhookSender(destination({ shape: 'text' }))([down(), up(), up({ resolves: false }), entryless, test]);
     const request = receiver.requests[before];
     expect(request?.headers.authorization).toBeUndefined();
     expect(request?.json).toEqual({
-      text: "[warning] web01 httpd: Process ['httpd',pid=4242] Down\n[notice] web01 httpd: ('httpd' ,pid=4343) Up\n[err] web01: pcheck stopped",
+      text: [
+        "[warning] web01 httpd: Process ['httpd',pid=4242] Down",
+        "[RESOLVED] [notice] web01 httpd: ('httpd' ,pid=4343) Up",
+        "[notice] web01 httpd: ('httpd' ,pid=4343) Up",
+        '[err] web01: pcheck stopped',
+        '[TEST] [warning] web01: a test',
+      ].join('\n'),
     });
   });
 
@@ -109,6 +116,18 @@ describe('webhook destination', () => {
     await expect(webhookSender(destination({ timeoutSeconds: 1 }))([down()])).rejects.toThrow(
       `POST https://127.0.0.1:${receiver.port}/…: timed out after 1 s`,
     );
+  });
+
+  it('an error status whose body never ends: at the timeout, the status and what came of the body', async () => {
+    receiver.answer({ status: 503, body: 'down for maintenance', holdEnd: true });
+    await expect(webhookSender(destination({ timeoutSeconds: 1 }))([down()])).rejects.toThrow(
+      `POST https://127.0.0.1:${receiver.port}/…: HTTP 503 Service Unavailable: down for maintenance`,
+    );
+  });
+
+  it('a success whose body never ends is delivered: the status says it was accepted', async () => {
+    receiver.answer({ status: 200, body: 'ok', holdEnd: true });
+    await webhookSender(destination({ timeoutSeconds: 5 }))([down()]);
   });
 
   it('nothing listening: connection refused', async () => {

@@ -28,6 +28,8 @@ export interface Answer {
   readonly delayMs?: number;
   /** Never answer (the connection is held until stop). */
   readonly hang?: boolean;
+  /** Send the status, headers and body, but never end the answer (held until stop). */
+  readonly holdEnd?: boolean;
 }
 
 export interface Receiver {
@@ -95,7 +97,8 @@ export async function start(box: Sandbox, options: { readonly tls?: boolean } = 
       if (answer.hang === true) return;
       const reply = (): void => {
         response.statusCode = answer.status ?? 200;
-        response.end(answer.body ?? '');
+        if (answer.holdEnd === true) response.write(answer.body ?? '');
+        else response.end(answer.body ?? '');
       };
       if (answer.delayMs === undefined) reply();
       else setTimeout(reply, answer.delayMs);
