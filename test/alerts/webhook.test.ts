@@ -91,6 +91,12 @@ describe('webhook destination', () => {
     expect(receiver.requests.length).toBe(before);
   });
 
+  it('a host name is verified against the certificate: localhost is in it', async () => {
+    const before = receiver.requests.length;
+    await webhookSender(destination({ url: `https://localhost:${receiver.port}/hook` }))([down()]);
+    expect(receiver.requests.length).toBe(before + 1);
+  });
+
   it('another CA does not make the server trusted', async () => {
     const other = makeCertificates(box.dir);
     await expect(webhookSender(destination({ ca: other.caFile }))([down()])).rejects.toThrow(/certificate not trusted \(SELF_SIGNED_CERT_IN_CHAIN\)$/);
