@@ -56,16 +56,15 @@ export function alertsToPost(events: readonly AlertEvent[], open: readonly Posta
   for (const event of events) {
     const time = timeOf(event);
     if (isResolution(event)) {
-      const ended = time;
       const candidates = [...open.filter((alert) => !batch.has(identity(alert.labels))), ...batch.values()];
       for (const alert of candidates) {
-        if (!ofEntry(alert, event) || Date.parse(alert.endsAt) <= Date.parse(ended)) continue;
+        if (!ofEntry(alert, event) || Date.parse(alert.endsAt) <= Date.parse(time)) continue;
         batch.set(identity(alert.labels), {
           labels: alert.labels,
           annotations: { ...alert.annotations, resolved_by: event.text },
           startsAt: alert.startsAt,
           // Alertmanager refuses an end before the start
-          endsAt: Date.parse(alert.startsAt) > Date.parse(ended) ? alert.startsAt : ended,
+          endsAt: Date.parse(alert.startsAt) > Date.parse(time) ? alert.startsAt : time,
         });
       }
       continue;
