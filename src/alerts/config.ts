@@ -158,9 +158,10 @@ export function parseAlertFile(text: string, file: string, host: AlertFileHost, 
   const config = buildConfig(file, destinations, rules, settings, report);
   checkNames(config, blocks, settings, entries, report);
 
-  const ordered = diagnostics.map((diagnostic, order) => ({ diagnostic, order })).sort((a, b) => a.diagnostic.line - b.diagnostic.line || a.order - b.order);
-  const errors = capped(ordered.map((item) => item.diagnostic).filter((diagnostic) => diagnostic.severity === 'error'));
-  const warnings = capped(ordered.map((item) => item.diagnostic).filter((diagnostic) => diagnostic.severity === 'warning'));
+  // sort is stable: one line's diagnostics keep the order they were found in
+  const ordered = diagnostics.sort((a, b) => a.line - b.line);
+  const errors = capped(ordered.filter((diagnostic) => diagnostic.severity === 'error'));
+  const warnings = capped(ordered.filter((diagnostic) => diagnostic.severity === 'warning'));
   return { config: errors.length === 0 ? config : null, errors, warnings };
 }
 

@@ -98,7 +98,7 @@ export function route(config: AlertConfig, told: Told, event: AlertEvent): Routi
 }
 
 /** The key an entry's failures are remembered under; null for an event about no entry. */
-export function entryKey(event: AlertEvent): string | null {
+function entryKey(event: AlertEvent): string | null {
   return event.pentId === null || event.pname === null ? null : `${event.pentId} ${event.pname}`;
 }
 

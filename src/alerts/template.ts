@@ -15,14 +15,11 @@ export const DEFAULT_BODY = [
   'text:     {text}',
 ].join('\n');
 
-/** The names every event has; any other `{name}` is looked up in the event's fields. */
-export const TEMPLATE_NAMES = ['id', 'key', 'severity', 'text', 'time', 'host', 'pfile', 'pname', 'pent_id', 'pid', 'count'] as const;
-
-/** Longest subject rendered, in characters; past it the subject is cut and ends in `...`. */
+/** Longest subject rendered, in characters (code points); past it the subject is cut and ends in `...`. */
 export const SUBJECT_LIMIT = 200;
 
 /** Written before the subject, and above the event's block in the body. */
-export const MARKS = Object.freeze({
+const MARKS = Object.freeze({
   resolves: 'RESOLVED',
   test: 'TEST',
 });
@@ -43,8 +40,9 @@ export function renderSubject(template: string, events: readonly AlertEvent[]): 
   let subject = fill(template, first, events.length);
   if (events.length > 1 && !hasPlaceholder(template, 'count')) subject += ` (+${events.length - 1} more)`;
   const mark = markOf(first);
-  subject = oneLine(mark === null ? subject : `[${mark}] ${subject}`);
-  return subject.length <= SUBJECT_LIMIT ? subject : `${subject.slice(0, SUBJECT_LIMIT - 3)}...`;
+  // cut by code points: half a surrogate pair would be a broken character in any charset
+  const characters = Array.from(oneLine(mark === null ? subject : `[${mark}] ${subject}`));
+  return characters.length <= SUBJECT_LIMIT ? characters.join('') : `${characters.slice(0, SUBJECT_LIMIT - 3).join('')}...`;
 }
 
 /**
@@ -61,13 +59,11 @@ export function renderBody(template: string, events: readonly AlertEvent[]): str
   return events.length > 1 ? `${events.length} events:\n\n${blocks.join('\n\n')}` : blocks.join('\n\n');
 }
 
-/** Every `{name}` of a template, in order (a `{` not followed by a name and `}` is text). */
-export function placeholders(template: string): string[] {
-  return [...template.matchAll(PLACEHOLDER)].map((match) => match[1] as string);
-}
-
-/** The value `{name}` stands for in `event`; undefined when the event has none (the placeholder stays as written). */
-export function valueOf(name: string, event: AlertEvent, count: number): string | undefined {
+/**
+ * The value `{name}` stands for in `event`: one of the names every event has, else the event's
+ * field of that name; undefined when it has none (the placeholder stays as written).
+ */
+function valueOf(name: string, event: AlertEvent, count: number): string | undefined {
   switch (name) {
     case 'id':
       return event.id;
@@ -101,8 +97,9 @@ function fill(template: string, event: AlertEvent, count: number): string {
   return template.replace(PLACEHOLDER, (written, name: string) => valueOf(name, event, count) ?? written);
 }
 
+// a `{` not followed by a name and `}` is text
 function hasPlaceholder(template: string, name: string): boolean {
-  return placeholders(template).includes(name);
+  return [...template.matchAll(PLACEHOLDER)].some((match) => match[1] === name);
 }
 
 function markOf(event: AlertEvent): string | null {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ALERT_DEFAULTS, parseAlertFile, type AlertFileHost, type EntryName } from '../../src/alerts/config.js';
 import { DEFAULT_BODY, DEFAULT_SUBJECT } from '../../src/alerts/template.js';
@@ -418,5 +419,26 @@ describe('warnings', () => {
     expect(warningsOf(file('2'), entries)).toEqual(['4: rule r: no process entry of the pfile has pent_id 2; the rule matches nothing until one does']);
     expect(warningsOf(file('httpd'), entries)).toEqual(['4: rule r: no process entry of the pfile has pname httpd; the rule matches nothing until one does']);
     expect(warningsOf(file('httpd'))).toEqual([]);
+  });
+});
+
+describe('any text', () => {
+  const pieces = ['mail', 'webhook', 'alertmanager', 'command', 'rule', 'm', 'r', '{', '}', 'host', 'to', 'a@b', 'url', 'https://x', 'path', '/bin/x',
+    'send', 'match', 'fallback', 'coalesce', '5', '"', '#', '\\', ' ', '\n', '\n    ', ':', 'entry', 'severity', 'err'];
+  it('never throws; every diagnostic names the file and a line of it', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 60 }), (parts) => {
+        const text = parts.join('');
+        const result = read(text);
+        const lines = text.split('\n').length;
+        for (const diagnostic of [...result.errors, ...result.warnings]) {
+          expect(diagnostic.file).toBe(FILE);
+          expect(diagnostic.line).toBeGreaterThanOrEqual(0);
+          expect(diagnostic.line).toBeLessThanOrEqual(lines);
+        }
+        expect(result.config === null).toBe(result.errors.length > 0);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

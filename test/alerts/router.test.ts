@@ -23,6 +23,8 @@ const parsed = parseAlertFile(workedExample(), '/etc/pcheck/alerts', host, [
   { pentId: 2, pname: 'postgres' },
 ]);
 const SEED = parsed.config as AlertConfig;
+/** Events are built at one fixed time, so two builds of one event are equal. */
+const AT = Date.parse('2025-06-01T03:00:00Z');
 const HTTPD = { pentId: 1, pname: 'httpd' };
 const POSTGRES = { pentId: 2, pname: 'postgres' };
 
@@ -45,13 +47,13 @@ function alert(event: PcheckEvent, extra: Partial<AlertEvent> = {}): AlertEvent 
   };
 }
 
-const down = (entry = HTTPD, pid = 4242) => alert(eventOf('down', { name: entry.pname, pid, reason: 'gone' }, entry));
-const up = (entry = HTTPD, pid = 4300) => alert(eventOf('up', { name: entry.pname, pid }, entry));
-const retryOver = (entry = HTTPD, action = 'exit') => alert(eventOf('retryOver', { name: entry.pname, retries: 3, action }, entry));
-const setPidFail = (entry = HTTPD) => alert(eventOf('setPidFail', { name: entry.pname }, entry));
-const stall = () => alert(eventOf('stallWeb', { pid: 4242, port: 80, host: '127.0.0.1', error: 'timeout' }, HTTPD));
-const tryRestart = () => alert(eventOf('tryRestart', { name: 'httpd', reason: 'down', retry: 1 }, HTTPD));
-const scriptOutput = () => alert(eventOf('scriptOutput', { name: 'httpd', output: 'Server has been stopped' }, HTTPD));
+const down = (entry = HTTPD, pid = 4242) => alert(eventOf('down', { name: entry.pname, pid, reason: 'gone' }, entry, AT));
+const up = (entry = HTTPD, pid = 4300) => alert(eventOf('up', { name: entry.pname, pid }, entry, AT));
+const retryOver = (entry = HTTPD, action = 'exit') => alert(eventOf('retryOver', { name: entry.pname, retries: 3, action }, entry, AT));
+const setPidFail = (entry = HTTPD) => alert(eventOf('setPidFail', { name: entry.pname }, entry, AT));
+const stall = () => alert(eventOf('stallWeb', { pid: 4242, port: 80, host: '127.0.0.1', error: 'timeout' }, HTTPD, AT));
+const tryRestart = () => alert(eventOf('tryRestart', { name: 'httpd', reason: 'down', retry: 1 }, HTTPD, AT));
+const scriptOutput = () => alert(eventOf('scriptOutput', { name: 'httpd', output: 'Server has been stopped' }, HTTPD, AT));
 
 /** Destination names an event goes to, from nothing told. */
 const to = (event: AlertEvent, config = SEED, told: Told = NOTHING_TOLD) => route(config, told, event).routes.map((one) => one.destination);
@@ -156,7 +158,7 @@ describe('resolutions', () => {
   });
 
   it('an event about no entry is routed but not remembered', () => {
-    const crashed = alert(eventOf('crashed', { error: 'boom', status: 70 }));
+    const crashed = alert(eventOf('crashed', { error: 'boom', status: 70 }, null, AT));
     const routing = route(SEED, NOTHING_TOLD, crashed);
     expect(routing.routes.map((one) => one.destination)).toEqual(['taro']);
     expect(routing.told).toBe(NOTHING_TOLD);
@@ -186,7 +188,7 @@ describe('rules', () => {
     expect(matches(rule({ entry: 2 }), down())).toBe(false);
     expect(matches(rule({ entry: 'httpd' }), stall())).toBe(true);
     expect(matches(rule({ entry: 'postgres' }), stall())).toBe(false);
-    expect(matches(rule({ entry: 'httpd' }), alert(eventOf('crashed', { error: 'x', status: 70 })))).toBe(false);
+    expect(matches(rule({ entry: 'httpd' }), alert(eventOf('crashed', { error: 'x', status: 70 }, null, AT)))).toBe(false);
   });
 
   it('a rule without keywords takes every event of its severity; the id is matched too', () => {

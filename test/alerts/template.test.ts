@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BODY, DEFAULT_SUBJECT, placeholders, renderBody, renderSubject, SUBJECT_LIMIT } from '../../src/alerts/template.js';
+import { DEFAULT_BODY, DEFAULT_SUBJECT, renderBody, renderSubject, SUBJECT_LIMIT } from '../../src/alerts/template.js';
 import type { AlertEvent } from '../../src/alerts/types.js';
 
 const down: AlertEvent = {
@@ -78,6 +78,9 @@ describe('renderSubject', () => {
     const long = renderSubject('{text}', [{ ...down, text: 'x'.repeat(500) }]);
     expect(long).toHaveLength(SUBJECT_LIMIT);
     expect(long.endsWith('...')).toBe(true);
+    const emoji = renderSubject('{text}', [{ ...down, text: '\u{1F525}'.repeat(300) }]);
+    expect(Array.from(emoji)).toHaveLength(SUBJECT_LIMIT);
+    expect(emoji.isWellFormed()).toBe(true);
   });
 
   it('no event: the template as it is', () => {
@@ -118,12 +121,5 @@ describe('renderBody', () => {
 
   it('line breaks in a body are kept', () => {
     expect(renderBody('{text}', [{ ...down, text: 'a\nb' }])).toBe('a\nb');
-  });
-});
-
-describe('placeholders', () => {
-  it('lists every {name} in order', () => {
-    expect(placeholders(DEFAULT_SUBJECT)).toEqual(['host', 'text']);
-    expect(placeholders('{a}{b} {"x"} {c_1}')).toEqual(['a', 'b', 'c_1']);
   });
 });
