@@ -96,7 +96,7 @@ export type Destination = MailDestination | WebhookDestination | AlertmanagerDes
 export interface AlertRule {
   readonly name: string;
   readonly line: number;
-  /** Every one must appear in the event's text (case-sensitive, as the seed's filter service). */
+  /** Every one must appear in `<id> <text>` of the event (case-sensitive, as the seed's filter service). */
   readonly keywords: readonly string[];
   /** The least severity that matches (default warning). */
   readonly minSeverity: Severity;

@@ -12,11 +12,17 @@ export interface LexResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+export interface LexOptions {
+  /** Join a line ending in `:` to the indented line after it (the pfile's wrapped PS_* lines; default yes). */
+  readonly joinAfterColon?: boolean;
+}
+
 /**
  * Joins continued lines (a trailing `\`; a line ending in `:` followed by an indented line, as the
  * vendor's samples wrap), strips comments, splits fields on blanks with double-quoted fields.
  */
-export function lex(text: string, file: string): LexResult {
+export function lex(text: string, file: string, options: LexOptions = {}): LexResult {
+  const joinAfterColon = options.joinAfterColon ?? true;
   const physical = text.replace(/\r\n?/g, '\n').split('\n');
   const lines: LogicalLine[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -36,7 +42,7 @@ export function lex(text: string, file: string): LexResult {
         index += 1;
         continue;
       }
-      if (joined.codeAt(end - 1) === COLON && next !== undefined && /^[ \t]+\S/.test(next)) {
+      if (joinAfterColon && joined.codeAt(end - 1) === COLON && next !== undefined && /^[ \t]+\S/.test(next)) {
         diagnostics.push({
           file,
           line: index + 2,

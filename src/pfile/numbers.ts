@@ -62,5 +62,8 @@ function describe(form: NumberForm): string {
 
 function span(seconds: number): string {
   const days = Math.floor(seconds / 86400);
-  return days >= 365 ? `about ${Math.floor(days / 365)} years` : `about ${days} days`;
+  if (days >= 365) return `about ${Math.floor(days / 365)} years`;
+  if (days >= 1) return `about ${days} days`;
+  const hours = Math.floor(seconds / 3600);
+  return hours === 1 ? 'an hour' : `about ${hours} hours`;
 }

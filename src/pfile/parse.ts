@@ -18,7 +18,7 @@ import {
   type StallRule,
 } from './types.js';
 
-const GLOBALS = ['MonitorInterval', 'MsgCheckInterval', 'DumpFileName', 'LivenessInterval', 'LogFile'] as const;
+const GLOBALS = ['MonitorInterval', 'MsgCheckInterval', 'DumpFileName', 'LivenessInterval', 'LogFile', 'AlertFile'] as const;
 type Global = (typeof GLOBALS)[number];
 const OPTIONS = ['args', 'user', 'pidfile', 'script_timeout', 'start_wait', 'tls_verify', 'tls_ca'] as const;
 const ACTIONS: readonly RetryOverAction[] = ['continue', 'shutdown', 'exit'];
@@ -69,7 +69,8 @@ export function parse(text: string, file: string, host: ParseHost): ParseResult 
 
   const config = buildConfig(file, globals, entries, report);
   const errors = listed.of('error');
-  return { config: errors.length === 0 ? config : null, errors, warnings: listed.of('warning') };
+  const alertFile = config.alertFile === null ? null : { path: config.alertFile, line: globals.get('AlertFile')?.line ?? 0 };
+  return { config: errors.length === 0 ? config : null, errors, warnings: listed.of('warning'), alertFile };
 }
 
 /**
@@ -155,6 +156,9 @@ function buildConfig(
     // neither none nor an absolute path: path() reports the error
     logFile: logFileSetting(globals.get('LogFile')?.value) ?? path('LogFile') ?? 'default',
     entries: Object.freeze(entries.map((entry) => Object.freeze({ ...entry.rule, stall: Object.freeze(entry.stall) }))),
+    alertFile: path('AlertFile'),
+    // loadPfile reads and parses the alert file
+    alerts: null,
   });
 }
 

@@ -1,4 +1,5 @@
 // The frozen configuration the runtime uses, produced from a pfile by parse().
+import type { AlertConfig } from '../alerts/types.js';
 
 export type RetryOverAction = 'continue' | 'shutdown' | 'exit';
 
@@ -71,6 +72,10 @@ export interface Config {
    */
   readonly logFile: string;
   readonly entries: readonly EntryRule[];
+  /** The alert file (AlertFile), absolute; null when the pfile names none. */
+  readonly alertFile: string | null;
+  /** The alert file's configuration: filled in by loadPfile, which reads the file; null without one. */
+  readonly alerts: AlertConfig | null;
 }
 
 export interface Diagnostic {
@@ -85,6 +90,8 @@ export interface ParseResult {
   readonly config: Config | null;
   readonly errors: readonly Diagnostic[];
   readonly warnings: readonly Diagnostic[];
+  /** The AlertFile the pfile names and its line, even when the pfile has errors (so the alert file's are listed too). */
+  readonly alertFile?: { readonly path: string; readonly line: number } | null;
 }
 
 /** Facts about the machine the parser may ask; load() supplies real ones, tests fakes. */

@@ -31,6 +31,8 @@ export function config(entries: EntryRule[], overrides: Partial<Config> = {}): C
     dumpFileName: null,
     logFile: 'none',
     entries,
+    alertFile: null,
+    alerts: null,
     ...overrides,
   };
 }
