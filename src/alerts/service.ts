@@ -4,18 +4,14 @@
 import type { AlertStatusView, AlertTestView } from '../control/protocol.js';
 import type { Emitter, PcheckEvent } from '../events/stream.js';
 import type { DeliveryQueue } from './queue.js';
+import { NOTHING_TOLD, route, type Told } from './router.js';
 import type { AlertConfig, AlertEvent, Destination, Sender } from './types.js';
 
 /** What a destination's queue offers the service (DeliveryQueue, or a fake in tests). */
 export type Queue = Pick<DeliveryQueue, 'enqueue' | 'status' | 'stop'>;
 
-/** Routes one event: each destination it goes to, with the event as that destination gets it. */
-export interface Routing {
-  route(event: AlertEvent): readonly { readonly destination: string; readonly event: AlertEvent }[];
-}
-
+/** How a destination is served: the real senders and queues, or fakes in tests. */
 export interface AlertServiceParts {
-  readonly router: (config: AlertConfig) => Routing;
   readonly queue: (destination: Destination, config: AlertConfig, sender: Sender) => Queue;
   readonly sender: (destination: Destination) => Sender;
 }
@@ -41,7 +37,8 @@ interface Running {
 }
 
 export class AlertService {
-  private router: Routing;
+  /** Which destinations were told of each entry's failure: they get its resolution. Kept across reloads. */
+  private told: Told = NOTHING_TOLD;
   private running = new Map<string, Running>();
   private counter = 0;
 
@@ -50,23 +47,27 @@ export class AlertService {
     private readonly parts: AlertServiceParts,
     private readonly options: AlertServiceOptions,
   ) {
-    this.router = parts.router(config);
     this.running = this.start(config, new Map());
   }
 
   /** The sink: an event of the stream. */
   accept(event: PcheckEvent): void {
     if (OWN_IDS.test(event.id)) return;
-    const alert = this.toAlertEvent(event);
-    for (const routed of this.router.route(alert)) this.running.get(routed.destination)?.queue.enqueue(routed.event);
+    const routing = route(this.config, this.told, this.toAlertEvent(event));
+    this.told = routing.told;
+    for (const routed of routing.routes) this.running.get(routed.destination)?.queue.enqueue(routed.event);
   }
 
   /** A new alert file: unchanged destinations keep their queue (and what is in it); the rules are replaced. */
   reload(config: AlertConfig): void {
-    const previous = this.running;
-    this.running = this.start(config, previous);
-    for (const [name, old] of previous) if (this.running.get(name) !== old) old.queue.stop();
-    this.router = this.parts.router(config);
+    const kept = new Map<string, Running>();
+    for (const [name, old] of this.running) {
+      const destination = config.destinations.find((candidate) => candidate.name === name);
+      // two queues must never serve one spool: a changed destination's queue stops before its successor starts
+      if (destination !== undefined && destinationKey(destination, config) === old.key) kept.set(name, old);
+      else old.queue.stop();
+    }
+    this.running = this.start(config, kept);
     this.config = config;
   }
 
@@ -118,9 +119,9 @@ export class AlertService {
   private start(config: AlertConfig, previous: ReadonlyMap<string, Running>): Map<string, Running> {
     const next = new Map<string, Running>();
     for (const destination of config.destinations) {
-      const key = JSON.stringify({ ...destination, line: 0, queue: [config.coalesceSeconds, config.retrySeconds, config.spoolLimit] });
+      const key = destinationKey(destination, config);
       const kept = previous.get(destination.name);
-      if (kept !== undefined && kept.key === key) {
+      if (kept !== undefined) {
         next.set(destination.name, kept);
         continue;
       }
@@ -171,6 +172,11 @@ export class AlertService {
     this.counter += 1;
     return `${String(at).padStart(15, '0')}-${process.pid}-${String(this.counter).padStart(6, '0')}`;
   }
+}
+
+/** A destination as written, with the queue settings: what must not change for its queue to be kept. */
+function destinationKey(destination: Destination, config: AlertConfig): string {
+  return JSON.stringify({ ...destination, line: 0, queue: [config.coalesceSeconds, config.retrySeconds, config.spoolLimit] });
 }
 
 function withLimit<T>(promise: Promise<T>, ms: number): Promise<T> {

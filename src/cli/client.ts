@@ -1,7 +1,7 @@
 // padmin's side of the control protocol: one request, one answer, bounded in time.
 import { createConnection } from 'node:net';
 import { runDir, runPaths } from '../control/paths.js';
-import { encode, ERROR_CODES, fail, PROTOCOL_VERSION, RESPONSE_TIMEOUT_MS, type Command, type Response } from '../control/protocol.js';
+import { encode, ERROR_CODES, fail, PROTOCOL_VERSION, RESPONSE_TIMEOUT_MS, TEST_ALERT_RESPONSE_MS, type Command, type Response } from '../control/protocol.js';
 
 /** How long a request turned away (every control connection taken: E_BUSY) is tried again. */
 const BUSY_RETRY_MS = 2000;
@@ -17,7 +17,7 @@ export class TransportError extends Error {
   }
 }
 
-type Body = { cmd: Command; pent?: number };
+type Body = { cmd: Command; pent?: number; dest?: string };
 
 /**
  * Sends one request to the pcheck of `pfile` (an absolute path) listening in `dir`, and returns its
@@ -77,9 +77,11 @@ function exchange(pfile: string, socketPath: string, dir: string, body: Body): P
       if (outcome instanceof TransportError) reject(outcome);
       else resolve(outcome);
     };
+    // test alert waits for every destination to answer or time out
+    const waitMs = body.cmd === 'test alert' ? TEST_ALERT_RESPONSE_MS : RESPONSE_TIMEOUT_MS;
     const timer = setTimeout(
-      () => settle(new TransportError('broken', `pcheck did not answer within ${RESPONSE_TIMEOUT_MS / 1000} s (socket ${socketPath})`)),
-      RESPONSE_TIMEOUT_MS,
+      () => settle(new TransportError('broken', `pcheck did not answer within ${waitMs / 1000} s (socket ${socketPath})`)),
+      waitMs,
     );
     socket.setEncoding('utf8');
     socket.on('connect', () => socket.write(encode({ v: PROTOCOL_VERSION, ...body })));

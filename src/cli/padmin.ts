@@ -3,7 +3,7 @@ import { lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, type CommanderError } from 'commander';
 import { logFilePath, otherRunDirs, runDir } from '../control/paths.js';
-import { COMMANDS, type Command as ControlCommand, type Response } from '../control/protocol.js';
+import { COMMANDS, type AlertStatusView, type AlertTestView, type Command as ControlCommand, type Response } from '../control/protocol.js';
 import type { PentView, RuleView } from '../control/views.js';
 import { createMessageLog } from '../log/message-log.js';
 import { lex } from '../pfile/lexer.js';
@@ -11,7 +11,7 @@ import { readPfile } from '../pfile/load.js';
 import { logFileSetting } from '../pfile/types.js';
 import { request, requestFirst, TransportError } from './client.js';
 import { exitAfterFlush } from './exit.js';
-import { renderPents, renderRules } from './render.js';
+import { renderAlertStatus, renderAlertTests, renderPents, renderRules } from './render.js';
 import { packageVersion } from './version.js';
 
 /** padmin's exit statuses. */
@@ -24,6 +24,7 @@ interface Options {
   file: string;
   command: string[];
   pent?: string;
+  dest?: string;
   json?: boolean;
 }
 
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<never> {
     .requiredOption('-f, --file <pfile>', 'the pfile pcheck was started with')
     .requiredOption('-c, --command <words...>', `one of: ${USER_COMMANDS.join(', ')}`)
     .option('-p, --pent <pent_id>', 'limit show/stop/start to one entry')
+    .option('-d, --dest <destination>', 'limit test alert to one alert destination')
     .option('--json', 'print the answer as JSON')
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .exitOverride();
@@ -54,6 +56,7 @@ export async function main(argv: string[]): Promise<never> {
       return usage(`${command} takes no -p: it ${command === 'reload' ? 're-reads the whole pfile' : 'ends the whole pcheck'}`);
     }
   }
+  if (options.dest !== undefined && command !== 'test alert') return usage(`-d names an alert destination: it goes with -c test alert only`);
   // the pfile's path names its pcheck; its content is not needed (it may be deleted or unreadable)
   const pfile = resolve(options.file);
 
@@ -64,7 +67,11 @@ export async function main(argv: string[]): Promise<never> {
   let response: Response;
   let dir: string;
   try {
-    const body = pent === undefined ? { cmd: command as ControlCommand } : { cmd: command as ControlCommand, pent };
+    const body = {
+      cmd: command as ControlCommand,
+      ...(pent === undefined ? {} : { pent }),
+      ...(options.dest === undefined ? {} : { dest: options.dest }),
+    };
     ({ response, dir } = await requestFirst(pfile, body, [runDir(), ...otherRunDirs()]));
   } catch (error) {
     return transportFailure(error, pfile);
@@ -76,6 +83,10 @@ export async function main(argv: string[]): Promise<never> {
   }
   if (options.json) process.stdout.write(`${JSON.stringify(response.data, null, 2)}\n`);
   else printAnswer(command as ControlCommand, response.data, pent);
+  // test alert: delivered everywhere, or exit 1 (each failure is printed with its error)
+  if (command === 'test alert' && (response.data as AlertTestView[]).some((result) => !result.delivered)) {
+    return exitAfterFlush(PADMIN_EXIT.refused);
+  }
   if (command === 'shutdown' && !(await exitedIn(pfile, dir))) {
     process.stderr.write(`padmin: pcheck still answers ${SHUTDOWN_WAIT_MS / 1000} s after shutdown\n`);
     return exitAfterFlush(PADMIN_EXIT.refused);
@@ -102,6 +113,12 @@ function printAnswer(command: ControlCommand, data: unknown, pent: number | unde
       return;
     case 'show rule':
       process.stdout.write(`${renderRules(data as RuleView[])}\n`);
+      return;
+    case 'show alert':
+      process.stdout.write(`${renderAlertStatus(data as AlertStatusView[])}\n`);
+      return;
+    case 'test alert':
+      process.stdout.write(`${renderAlertTests(data as AlertTestView[])}\n`);
       return;
     case 'stop':
       process.stdout.write(`monitoring stopped: ${scope}\n`);

@@ -1,4 +1,5 @@
 // Text layouts of padmin's answers: `show pent` as in the vendor guide (§6.1), `=` in column 22.
+import type { AlertStatusView, AlertTestView } from '../control/protocol.js';
 import type { PentView, RuleView } from '../control/views.js';
 
 const NAME_WIDTH = 21;
@@ -58,4 +59,31 @@ export function renderRules(rules: readonly RuleView[]): string {
       return lines.join('\n');
     })
     .join('\n\n');
+}
+
+/** `show alert`: one block per destination, in the same layout. */
+export function renderAlertStatus(destinations: readonly AlertStatusView[]): string {
+  return destinations
+    .map((status) =>
+      [
+        line('destination', `${status.destination} (${status.kind})`),
+        line('state', status.outage ? 'FAILING' : 'OK'),
+        line('queued', status.queued),
+        line('oldest_queued', status.oldest_queued ?? '-----'),
+        line('last_success', status.last_success ?? '-----'),
+        line('last_error', status.last_error === null ? '-----' : `${status.last_error_time ?? ''} ${status.last_error}`.trim()),
+      ].join('\n'),
+    )
+    .join('\n\n');
+}
+
+/** `test alert`: one line per destination, delivered or the exact error. */
+export function renderAlertTests(results: readonly AlertTestView[]): string {
+  return results
+    .map((result) =>
+      result.delivered
+        ? `${result.destination} (${result.kind}): delivered in ${result.seconds.toFixed(1)} s`
+        : `${result.destination} (${result.kind}): FAILED: ${result.error ?? 'unknown error'}`,
+    )
+    .join('\n');
 }

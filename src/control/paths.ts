@@ -41,6 +41,19 @@ export function logFilePath(setting: string, absolutePfile: string, env: NodeJS.
 }
 
 /**
+ * Where the alert queues of a pfile are spooled: $PCHECK_SPOOL_DIR, else /var/spool/pcheck for root,
+ * else $XDG_STATE_HOME/pcheck/spool or ~/.local/state/pcheck/spool; one directory per pfile in it,
+ * named like its socket. On disk, not in /run: an alert about a retry over that ends in a reboot must
+ * still go out after the reboot.
+ */
+export function spoolDir(absolutePfile: string, env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
+  const base = env.PCHECK_SPOOL_DIR || (uid === 0 ? '/var/spool/pcheck' : `${env.XDG_STATE_HOME || `${env.HOME ?? '/tmp'}/.local/state`}/pcheck/spool`);
+  const real = realPfile(absolutePfile);
+  const hash = createHash('sha256').update(real).digest('hex').slice(0, 16);
+  return `${base}/${basename(real).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 24)}-${hash}`;
+}
+
+/**
  * Run directories where another user's pcheck of the pfile may listen, for a padmin that finds none
  * in its own: root's, when padmin is not root and PCHECK_RUN_DIR does not choose the directory.
  * PCHECK_ROOT_RUN_DIR names root's run directory in place of /run/pcheck (for tests).

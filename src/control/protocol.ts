@@ -6,6 +6,9 @@ export const MAX_REQUEST_BYTES = 64 * 1024;
 export const REQUEST_TIMEOUT_MS = 5000;
 /** How long padmin waits for an answer (a reload of a big pfile included). */
 export const RESPONSE_TIMEOUT_MS = 30_000;
+/** `test alert` waits for every destination: at most this long in pcheck, a little longer in padmin. */
+export const TEST_ALERT_MS = 45_000;
+export const TEST_ALERT_RESPONSE_MS = 55_000;
 /** Control connections pcheck serves at once; one more gets E_BUSY and is closed at once. */
 export const MAX_CONNECTIONS = 64;
 /** A client that has not read the whole answer by then (it never reads) is disconnected. */
@@ -13,7 +16,7 @@ export const ANSWER_TIMEOUT_MS = 10_000;
 /** No control connection lives longer than this, whatever its client does or does not do. */
 export const CONNECTION_LIFETIME_MS = 60_000;
 
-export const COMMANDS = ['show pent', 'show rule', 'stop', 'start', 'reload', 'shutdown', 'ping'] as const;
+export const COMMANDS = ['show pent', 'show rule', 'show alert', 'test alert', 'stop', 'start', 'reload', 'shutdown', 'ping'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface Request {
@@ -21,6 +24,32 @@ export interface Request {
   readonly cmd: Command;
   /** pent_id the command is limited to (`-p`). */
   readonly pent?: number;
+  /** The alert destination `test alert` is limited to (`-d`). */
+  readonly dest?: string;
+}
+
+/** What `show alert` carries: one line per destination. */
+export interface AlertStatusView {
+  readonly destination: string;
+  readonly kind: string;
+  readonly queued: number;
+  /** ISO 8601 times, or null. */
+  readonly oldest_queued: string | null;
+  readonly last_success: string | null;
+  readonly last_error: string | null;
+  readonly last_error_time: string | null;
+  /** Whether the destination is failing now. */
+  readonly outage: boolean;
+}
+
+/** What `test alert` carries: one line per destination tried. */
+export interface AlertTestView {
+  readonly destination: string;
+  readonly kind: string;
+  readonly delivered: boolean;
+  /** The exact error when not delivered. */
+  readonly error: string | null;
+  readonly seconds: number;
 }
 
 /** Error codes carried by the protocol; never reused. padmin maps every one to exit status 1. */
@@ -35,6 +64,8 @@ export const ERROR_CODES = {
   E_NOT_APPLICABLE: 'the command does not take -p',
   E_INTERNAL: 'internal error',
   E_BUSY: `too many control connections open (${MAX_CONNECTIONS}, the limit): another client is holding them`,
+  E_NO_ALERTS: 'the pfile names no AlertFile',
+  E_NO_DESTINATION: 'no such alert destination',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 
@@ -69,9 +100,15 @@ export function decodeRequest(line: string): Request | Response {
   if (record.pent !== undefined && (!Number.isInteger(record.pent) || (record.pent as number) < 1)) {
     return fail('E_PARSE', 'pent must be a whole number >= 1');
   }
-  return record.pent === undefined
-    ? { v: PROTOCOL_VERSION, cmd: record.cmd as Command }
-    : { v: PROTOCOL_VERSION, cmd: record.cmd as Command, pent: record.pent as number };
+  if (record.dest !== undefined && (typeof record.dest !== 'string' || record.dest === '' || record.dest.length > 200)) {
+    return fail('E_PARSE', 'dest must be a destination name');
+  }
+  return {
+    v: PROTOCOL_VERSION,
+    cmd: record.cmd as Command,
+    ...(record.pent === undefined ? {} : { pent: record.pent as number }),
+    ...(record.dest === undefined ? {} : { dest: record.dest as string }),
+  };
 }
 
 export function isResponse(value: Request | Response): value is Response {

@@ -1,10 +1,13 @@
 // The pcheck daemon: lock, control socket, signals, the check schedule, reload and shutdown.
 import { unlinkSync } from 'node:fs';
 import type { Server } from 'node:net';
+import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fail, ok, type Request, type Response } from '../control/protocol.js';
-import { logFilePath, runPaths, type RunPaths } from '../control/paths.js';
+import { logFilePath, runPaths, spoolDir, type RunPaths } from '../control/paths.js';
 import { ruleView } from '../control/views.js';
+import { createAlertService } from '../alerts/index.js';
+import type { AlertService } from '../alerts/service.js';
 import { EventStream } from '../events/stream.js';
 import { checkDestinations } from '../log/destinations.js';
 import { createMessageLog } from '../log/message-log.js';
@@ -96,6 +99,7 @@ class Daemon {
   readonly done: Promise<Stopped>;
   private resolveDone!: (stopped: Stopped) => void;
   private log: MessageLog;
+  private alerts: AlertService | null;
   /** Every catalogue message, once: the message log and the other sinks subscribe. */
   private readonly events = new EventStream((error) => process.stderr.write(`pcheck: a message sink failed: ${String(error)}\n`));
   private readonly supervisor: Supervisor;
@@ -119,6 +123,8 @@ class Daemon {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.log = this.openLog(config);
     this.events.subscribe((event) => this.log.write(event));
+    this.alerts = this.openAlerts(config);
+    this.events.subscribe((event) => this.alerts?.accept(event));
     const scanner = new ProcessScanner(() => performance.now());
     this.supervisor = new Supervisor(config, {
       now: () => performance.now(),
@@ -224,6 +230,29 @@ class Daemon {
     }
   }
 
+  private openAlerts(config: Config): AlertService | null {
+    if (config.alerts === null) return null;
+    return createAlertService(config.alerts, {
+      host: hostname(),
+      pfile: config.file,
+      spoolDir: spoolDir(config.file),
+      log: this.events,
+      after: (ms, callback) => after(ms, () => this.guard(callback)),
+    });
+  }
+
+  // A new alert file replaces the rules; destinations that did not change keep their queues.
+  private reloadAlerts(config: Config): void {
+    if (config.alerts === null) {
+      this.alerts?.stop();
+      this.alerts = null;
+    } else if (this.alerts === null) {
+      this.alerts = this.openAlerts(config);
+    } else {
+      this.alerts.reload(config.alerts);
+    }
+  }
+
   private openLog(config: Config): MessageLog {
     return createMessageLog({ tag: 'pcheck', foreground: this.options.foreground, logFile: logFilePath(config.logFile, config.file) });
   }
@@ -251,6 +280,13 @@ class Daemon {
         if (pent !== undefined) return fail('E_NOT_APPLICABLE', 'shutdown takes no -p: it ends the whole pcheck');
         setImmediate(() => void this.shutdown(EXIT.ok, 'padmin shutdown'));
         return ok({ pid: process.pid });
+      case 'show alert':
+        return this.alerts === null ? noAlerts() : ok(this.alerts.status());
+      case 'test alert': {
+        if (this.alerts === null) return noAlerts();
+        const results = await this.alerts.test(request.dest);
+        return results === null ? fail('E_NO_DESTINATION', `no alert destination named ${request.dest}; padmin -c show alert lists them`) : ok(results);
+      }
     }
   }
 
@@ -272,6 +308,7 @@ class Daemon {
       this.log = this.openLog(loaded.config);
       await old.close();
     }
+    this.reloadAlerts(loaded.config);
     const counts = this.supervisor.reload(loaded.config);
     for (const diagnostic of diagnostics) this.events.emit('pfileDiagnostic', { diagnostic });
     this.events.emit('reloaded', { pfile, entries: loaded.config.entries.length, ...counts });
@@ -322,10 +359,16 @@ class Daemon {
     }
     await this.lock.release();
     this.events.emit('stopped', { pfile: this.options.pfile, reason, status });
+    // what is still queued stays in the spool: the next pcheck of this pfile sends it
+    this.alerts?.stop();
     await this.log.close();
     this.removeLastResort();
     this.resolveDone({ status, reason });
   }
+}
+
+function noAlerts(): Response {
+  return fail('E_NO_ALERTS', 'the pfile names no AlertFile: there are no alert destinations (see docs/alerts.md)');
 }
 
 function noEntry(pent: number | undefined): Response {

@@ -30,6 +30,7 @@ export function sandbox(): Sandbox {
     ...process.env,
     PCHECK_RUN_DIR: join(dir, 'run'),
     PCHECK_LOG_DIR: join(dir, 'log'),
+    PCHECK_SPOOL_DIR: join(dir, 'spool'),
     PCHECK_SYSLOG_SOCKET: join(dir, 'no-syslog.sock'),
   };
   return {
