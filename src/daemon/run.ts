@@ -6,7 +6,6 @@ import { performance } from 'node:perf_hooks';
 import { fail, ok, type Request, type Response } from '../control/protocol.js';
 import { logFilePath, runPaths, spoolDir, type RunPaths } from '../control/paths.js';
 import { ruleView } from '../control/views.js';
-import { createAlertService } from '../alerts/index.js';
 import type { AlertService } from '../alerts/service.js';
 import { EventStream } from '../events/stream.js';
 import { checkDestinations } from '../log/destinations.js';
@@ -84,7 +83,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (error instanceof AlreadyRunning) throw new StartError(`${error.message}: ${options.pfile}`, EXIT.startFailed);
     throw new StartError(`cannot take the pfile lock: ${(error as Error).message}`, EXIT.startFailed);
   }
-  const daemon = new Daemon(loaded.config, options, lock, paths.socket, paths.socket.replace(/\.sock$/, '.state'));
+  // the alert machinery (nodemailer, execa) is loaded only for a pfile that names an AlertFile
+  const alertFactory = loaded.config.alerts === null ? null : await loadAlertFactory();
+  const daemon = new Daemon(loaded.config, options, lock, paths.socket, paths.socket.replace(/\.sock$/, '.state'), alertFactory);
   try {
     await daemon.listen();
   } catch (error) {
@@ -119,6 +120,7 @@ class Daemon {
     private readonly lock: Lock,
     private readonly socketPath: string,
     private readonly statePath: string,
+    private alertFactory: AlertFactory | null,
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.log = this.openLog(config);
@@ -231,8 +233,8 @@ class Daemon {
   }
 
   private openAlerts(config: Config): AlertService | null {
-    if (config.alerts === null) return null;
-    return createAlertService(config.alerts, {
+    if (config.alerts === null || this.alertFactory === null) return null;
+    return this.alertFactory(config.alerts, {
       host: hostname(),
       pfile: config.file,
       spoolDir: spoolDir(config.file),
@@ -308,6 +310,7 @@ class Daemon {
       this.log = this.openLog(loaded.config);
       await old.close();
     }
+    if (loaded.config.alerts !== null) this.alertFactory ??= await loadAlertFactory();
     this.reloadAlerts(loaded.config);
     const counts = this.supervisor.reload(loaded.config);
     for (const diagnostic of diagnostics) this.events.emit('pfileDiagnostic', { diagnostic });
@@ -365,6 +368,12 @@ class Daemon {
     this.removeLastResort();
     this.resolveDone({ status, reason });
   }
+}
+
+type AlertFactory = (typeof import('../alerts/index.js'))['createAlertService'];
+
+async function loadAlertFactory(): Promise<AlertFactory> {
+  return (await import('../alerts/index.js')).createAlertService;
 }
 
 function noAlerts(): Response {
