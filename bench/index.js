@@ -1,4 +1,5 @@
 // npm run bench: every scenario in order, then a summary. Figures, never assertions.
+import { run as alerts } from './alerts.js';
 import { run as checkCycle } from './check-cycle.js';
 import { run as daemon } from './daemon.js';
 import { run as idle100 } from './idle-100.js';
@@ -6,7 +7,7 @@ import { summary } from './lib.js';
 import { run as stallSchedule } from './stall-schedule.js';
 
 const only = process.argv[2];
-const scenarios = { 'check-cycle': checkCycle, daemon, 'idle-100': idle100, 'stall-schedule': stallSchedule };
+const scenarios = { 'check-cycle': checkCycle, daemon, 'idle-100': idle100, 'stall-schedule': stallSchedule, alerts };
 for (const [scenarioName, scenario] of Object.entries(scenarios)) {
   if (only !== undefined && only !== scenarioName) continue;
   await scenario();
