@@ -127,6 +127,10 @@ class Daemon {
     this.events.subscribe((event) => this.log.write(event));
     this.alerts = this.openAlerts(config);
     this.events.subscribe((event) => this.alerts?.accept(event));
+    // every retry over leaves the state of every entry in DumpFileName
+    this.events.subscribe((event) => {
+      if (event.key === 'retryOver') this.writeDump(false);
+    });
     const scanner = new ProcessScanner(() => performance.now());
     this.supervisor = new Supervisor(config, {
       now: () => performance.now(),
@@ -141,7 +145,6 @@ class Daemon {
       readCa: readCaFile,
       after: (ms, callback) => after(ms, () => this.guard(callback)),
       log: () => this.events,
-      onRetryOver: () => this.writeDump(false),
       onCarriedChange: () => this.saveState(),
       onFatalRetryOver: (action, rule) =>
         void this.shutdown(action === 'exit' ? EXIT.retryOverExit : EXIT.ok, `retry over of '${rule.pname}' (${action})`),

@@ -64,8 +64,6 @@ export interface SupervisorDeps {
   readonly log: () => Emitter;
   /** Called when an entry retried over with `shutdown` or `exit`. */
   readonly onFatalRetryOver: (action: Exclude<RetryOverAction, 'continue'>, rule: EntryRule) => void;
-  /** Called on every retry over, after the state changed (the daemon writes the dump). */
-  readonly onRetryOver: () => void;
   /**
    * Called when what an entry carries to a later pcheck changed (a restart, a pause, a retry over),
    * before that change's messages are written: whoever reads the message may kill -9 pcheck next.
@@ -559,7 +557,6 @@ export class Supervisor {
         this.startScript(runtime, effect.reason, effect.oldPid, effect.retry);
         return;
       case 'retryOver':
-        this.deps.onRetryOver();
         if (effect.action !== 'continue') this.deps.onFatalRetryOver(effect.action, rule);
         return;
     }

@@ -43,7 +43,6 @@ function blindableOs() {
     after: () => () => undefined,
     log: () => log,
     onFatalRetryOver: () => undefined,
-    onRetryOver: () => undefined,
   };
   return {
     deps,

@@ -80,7 +80,6 @@ function fakeOs(server: ServerModel) {
     after,
     log: () => log,
     onFatalRetryOver: () => undefined,
-    onRetryOver: () => undefined,
   };
   /** Moves the clock to `end`, firing due timers in order and letting each probe result land before the next timer. */
   const runUntil = async (end: number, stop: () => boolean = () => false) => {

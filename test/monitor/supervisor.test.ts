@@ -52,7 +52,6 @@ function fakeOs() {
     },
     log: () => log,
     onFatalRetryOver: (action) => fatal.push(action),
-    onRetryOver: () => undefined,
   };
   /** Moves the monotonic clock on, firing due timers in order. */
   const runFor = (ms: number) => {
