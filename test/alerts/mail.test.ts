@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GUARD_MARGIN_MS, mailSender } from '../../src/alerts/mail.js';
 import type { AlertEvent, MailDestination } from '../../src/alerts/types.js';
+import { alertEvent } from './destination-events.js';
 import { sandbox, type Sandbox } from '../e2e/harness.js';
 import { blackHole, MAIL_DOMAIN, parseMail, refusedPort, start, type Exim } from '../e2e/servers/exim.js';
 
@@ -24,24 +25,9 @@ afterAll(async () => {
   box?.cleanup();
 });
 
-let counter = 0;
+/** An event of genwDB (pent_id 2) on server1 saying `text`. */
 function event(text: string, overrides: Partial<AlertEvent> = {}): AlertEvent {
-  counter += 1;
-  return {
-    uid: `${Date.now()}-${process.pid}-${counter}`,
-    id: 'PC102',
-    key: 'down',
-    severity: 'warning',
-    text,
-    time: new Date().toISOString(),
-    host: 'server1',
-    pfile: '/etc/pcheck/pfile',
-    pname: 'genwDB',
-    pentId: 2,
-    pid: 4242,
-    fields: { name: 'genwDB', pid: 4242 },
-    ...overrides,
-  };
+  return alertEvent({ text, host: 'server1', pfile: '/etc/pcheck/pfile', pname: 'genwDB', pentId: 2, fields: { name: 'genwDB', pid: 4242 }, ...overrides });
 }
 
 /** A fresh recipient per test, so mailboxes do not mix. */
