@@ -1,10 +1,10 @@
 // padmin -c show proc against the real daemon: a followed shell with workers (one as nobody) and a
 // wrapper with its own child, as httpd's workers and Tomcat's JVM under its wrapper.
-import { chmodSync, copyFileSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProcView } from '../../src/control/protocol.js';
-import { eventually, padmin, Pcheck, sandbox, startDetached, type Sandbox } from './harness.js';
+import { eventually, padmin, Pcheck, sandbox, startDetached, watchedFixture, type Sandbox } from './harness.js';
 
 let box: Sandbox;
 let pcheck: Pcheck;
@@ -119,5 +119,43 @@ describe('padmin -c show proc', () => {
     const unknown = await showProc('-p', '9');
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain('no entry with pent_id 9');
+  });
+});
+
+describe('padmin -c show proc when ps hangs', () => {
+  let hangBox: Sandbox;
+  let hanging: Pcheck;
+  let hangPfile: string;
+
+  beforeAll(async () => {
+    hangBox = sandbox();
+    ({ pfile: hangPfile } = watchedFixture(hangBox));
+    // pcheck finds this `ps` first on its PATH: it answers nothing for 30 s
+    mkdirSync(join(hangBox.dir, 'bin'));
+    hangBox.script('bin/ps', 'exec sleep 30');
+    hanging = new Pcheck(hangPfile, { ...hangBox.env, PATH: `${join(hangBox.dir, 'bin')}:${process.env.PATH ?? ''}` });
+    await hanging.waitFor(/\) Up$/);
+  });
+
+  afterAll(async () => {
+    await hanging?.stop();
+    hangBox?.cleanup();
+  });
+
+  it('answers after its 5 s bound with an error that says so, and pcheck answers other commands meanwhile', async () => {
+    const answered: string[] = [];
+    const proc = padmin(hangPfile, hangBox.env, '-c', 'show', 'proc').then((result) => {
+      answered.push('show proc');
+      return result;
+    });
+    // while pcheck waits for ps, show pent is answered, and before show proc
+    await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+    const pent = await padmin(hangPfile, hangBox.env, '-c', 'show', 'pent');
+    answered.push('show pent');
+    expect(pent.status).toBe(0);
+    const result = await proc;
+    expect(answered).toEqual(['show pent', 'show proc']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('padmin: show proc: ps did not answer within 5 s; try again\n');
   });
 });
