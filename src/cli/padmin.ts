@@ -3,7 +3,7 @@ import { lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, type CommanderError } from 'commander';
 import { logFilePath, otherRunDirs, runDir } from '../control/paths.js';
-import { COMMANDS, type AlertStatusView, type AlertTestView, type Command as ControlCommand, type Response } from '../control/protocol.js';
+import { COMMANDS, type AlertStatusView, type AlertTestView, type Command as ControlCommand, type ProcView, type Response } from '../control/protocol.js';
 import type { PentView, RuleView } from '../control/views.js';
 import { createMessageLog } from '../log/message-log.js';
 import { lex } from '../pfile/lexer.js';
@@ -11,7 +11,7 @@ import { readPfile } from '../pfile/load.js';
 import { logFileSetting } from '../pfile/types.js';
 import { request, requestFirst, TransportError } from './client.js';
 import { exitAfterFlush } from './exit.js';
-import { renderAlertStatus, renderAlertTests, renderPents, renderRules } from './render.js';
+import { renderAlertStatus, renderAlertTests, renderPents, renderProcs, renderRules } from './render.js';
 import { packageVersion } from './version.js';
 
 /** padmin's exit statuses. */
@@ -113,6 +113,9 @@ function printAnswer(command: ControlCommand, data: unknown, pent: number | unde
       return;
     case 'show rule':
       process.stdout.write(`${renderRules(data as RuleView[])}\n`);
+      return;
+    case 'show proc':
+      process.stdout.write(`${renderProcs(data as ProcView[])}\n`);
       return;
     case 'show alert':
       process.stdout.write(`${renderAlertStatus(data as AlertStatusView[])}\n`);

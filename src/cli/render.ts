@@ -1,6 +1,6 @@
 // Text layouts of padmin's answers: `show pent` as in the vendor guide (§6.1), `=` in column 22.
-import type { AlertStatusView, AlertTestView } from '../control/protocol.js';
-import type { PentView, RuleView } from '../control/views.js';
+import type { AlertStatusView, AlertTestView, ProcRow, ProcView } from '../control/protocol.js';
+import { formatRerunTime, type PentView, type RuleView } from '../control/views.js';
 
 const NAME_WIDTH = 21;
 
@@ -86,4 +86,50 @@ export function renderAlertTests(results: readonly AlertTestView[]): string {
         : `${result.destination} (${result.kind}): FAILED: ${result.error ?? 'unknown error'}`,
     )
     .join('\n');
+}
+
+const PROC_HEADER = ['PID', 'PPID', 'USER', '%CPU', 'RSS', 'START', 'COMMAND'] as const;
+/** Numbers right-aligned, text left; the command, last, is not padded. */
+const PROC_ALIGN = ['right', 'right', 'left', 'right', 'right', 'left', 'none'] as const;
+
+/** `show proc`: one block per entry, a title line then its process tree, commands indented by depth. */
+export function renderProcs(views: readonly ProcView[]): string {
+  return views.map(renderProcBlock).join('\n\n');
+}
+
+function renderProcBlock(view: ProcView): string {
+  const title = `pent_id ${view.pent_id}: ${view.pname} (${view.proc_sts})`;
+  if (view.pid === null) return `${title}\n  no process followed: nothing to list`;
+  if (view.processes.length === 0) return `${title}\n  pid ${view.pid} is no longer running: nothing to list`;
+  const cells = view.processes.map(procCells);
+  const widths = PROC_HEADER.map((name, column) => Math.max(name.length, ...cells.map((row) => row[column]?.length ?? 0)));
+  const layout = (row: readonly string[]): string =>
+    row
+      .map((cell, column) => {
+        const width = widths[column] ?? 0;
+        const align = PROC_ALIGN[column];
+        return align === 'right' ? cell.padStart(width) : align === 'left' ? cell.padEnd(width) : cell;
+      })
+      .join('  ');
+  return [title, layout(PROC_HEADER), ...cells.map(layout)].join('\n');
+}
+
+function procCells(row: ProcRow): string[] {
+  return [
+    String(row.pid),
+    String(row.ppid),
+    row.user,
+    row.cpu_percent.toFixed(1),
+    row.rss_bytes === null ? '-' : formatSize(row.rss_bytes),
+    row.start_time === null ? '-' : formatRerunTime(Date.parse(row.start_time)),
+    `${row.depth === 0 ? '' : `${'   '.repeat(row.depth - 1)}\\_ `}${row.command}`,
+  ];
+}
+
+/** Bytes as ps -h would: K, M or G with one decimal above K. */
+export function formatSize(bytes: number): string {
+  const kib = bytes / 1024;
+  if (kib < 1024) return `${Math.round(kib)}K`;
+  if (kib < 1024 * 1024) return `${(kib / 1024).toFixed(1)}M`;
+  return `${(kib / 1024 / 1024).toFixed(1)}G`;
 }

@@ -1,4 +1,6 @@
 // The padmin <-> pcheck protocol: one JSON object per line each way, one request per connection.
+import type { PentView } from './views.js';
+
 export const PROTOCOL_VERSION = 1;
 /** A request line longer than this is refused. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
@@ -16,7 +18,7 @@ export const ANSWER_TIMEOUT_MS = 10_000;
 /** No control connection lives longer than this, whatever its client does or does not do. */
 export const CONNECTION_LIFETIME_MS = 60_000;
 
-export const COMMANDS = ['show pent', 'show rule', 'show alert', 'test alert', 'stop', 'start', 'reload', 'shutdown', 'ping'] as const;
+export const COMMANDS = ['show pent', 'show rule', 'show proc', 'show alert', 'test alert', 'stop', 'start', 'reload', 'shutdown', 'ping'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface Request {
@@ -52,6 +54,33 @@ export interface AlertTestView {
   readonly seconds: number;
 }
 
+/** One process of `show proc`: the followed process (depth 0) or a descendant. */
+export interface ProcRow {
+  readonly pid: number;
+  readonly ppid: number;
+  /** 0 for the followed process, 1 for its children, and so on. */
+  readonly depth: number;
+  /** The user's name, or the uid as text when the passwd file has none. */
+  readonly user: string;
+  readonly uid: number | null;
+  /** ps's %cpu: CPU time over the process's lifetime, 100 = one core. */
+  readonly cpu_percent: number;
+  /** Resident set size from /proc/<pid>/status; null when the process ended meanwhile. */
+  readonly rss_bytes: number | null;
+  /** ISO 8601, to the second (ps's lstart). */
+  readonly start_time: string | null;
+  readonly command: string;
+}
+
+/** What `show proc` carries: one per entry; processes is empty when no process is followed or it has ended. */
+export interface ProcView {
+  readonly pent_id: number;
+  readonly pname: string;
+  readonly pid: number | null;
+  readonly proc_sts: PentView['proc_sts'];
+  readonly processes: readonly ProcRow[];
+}
+
 /** Error codes carried by the protocol; never reused. padmin maps every one to exit status 1. */
 export const ERROR_CODES = {
   E_PARSE: 'the request is not one JSON object on one line',
@@ -66,6 +95,7 @@ export const ERROR_CODES = {
   E_BUSY: `too many control connections open (${MAX_CONNECTIONS}, the limit): another client is holding them`,
   E_NO_ALERTS: 'the pfile names no AlertFile',
   E_NO_DESTINATION: 'no such alert destination',
+  E_PROC_LIST: 'the process list could not be read',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

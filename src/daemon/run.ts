@@ -15,6 +15,7 @@ import { loadPfile } from '../pfile/load.js';
 import { formatDiagnostic, type Config, type Diagnostic } from '../pfile/types.js';
 import { PROBES } from '../probes/index.js';
 import { isExhaustion, ProcUnreadable, readStat, StatHandle } from '../system/proc.js';
+import { procTable } from '../system/proc-table.js';
 import { ProcessScanner } from '../system/scan.js';
 import { describeRefusal, readRegularFile, writeFileAtomically } from '../system/files.js';
 import { runScript } from '../system/script.js';
@@ -285,6 +286,11 @@ class Daemon {
         if (pent !== undefined) return fail('E_NOT_APPLICABLE', 'shutdown takes no -p: it ends the whole pcheck');
         setImmediate(() => void this.shutdown(EXIT.ok, 'padmin shutdown'));
         return ok({ pid: process.pid });
+      case 'show proc': {
+        const views = this.supervisor.views(pent);
+        if (views === null) return noEntry(pent);
+        return procTable(views).then(ok, (error: Error) => fail('E_PROC_LIST', error.message));
+      }
       case 'show alert':
         return this.alerts === null ? noAlerts() : ok(this.alerts.status());
       case 'test alert': {
