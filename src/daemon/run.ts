@@ -1,6 +1,7 @@
 // The pcheck daemon: lock, control socket, signals, the check schedule, reload and shutdown.
 import { unlinkSync } from 'node:fs';
 import type { Server } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fail, ok, type Request, type Response } from '../control/protocol.js';
@@ -11,13 +12,18 @@ import { EventStream } from '../events/stream.js';
 import { checkDestinations } from '../log/destinations.js';
 import { createMessageLog } from '../log/message-log.js';
 import type { MessageLog } from '../log/types.js';
+import { timed, timedProbe, timedScript } from '../metrics/instrument.js';
+import { PcheckMetrics } from '../metrics/registry.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
+import { readUsage } from '../metrics/usage.js';
 import { loadPfile } from '../pfile/load.js';
-import { formatDiagnostic, type Config, type Diagnostic } from '../pfile/types.js';
+import { formatDiagnostic, formatListen, type Config, type Diagnostic, type MetricsListen } from '../pfile/types.js';
 import { PROBES } from '../probes/index.js';
 import { isExhaustion, ProcUnreadable, readStat, StatHandle } from '../system/proc.js';
 import { ProcessScanner } from '../system/scan.js';
 import { describeRefusal, readRegularFile, writeFileAtomically } from '../system/files.js';
 import { runScript } from '../system/script.js';
+import { packageVersion } from '../cli/version.js';
 import { after, every } from '../system/timers.js';
 import { prepareRunDir, startControlServer } from './control-server.js';
 import { CRASH_STATUS, installLastResort } from './last-resort.js';
@@ -87,8 +93,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const alertFactory = loaded.config.alerts === null ? null : await loadAlertFactory();
   const daemon = new Daemon(loaded.config, options, lock, paths.socket, paths.socket.replace(/\.sock$/, '.state'), alertFactory);
   try {
+    await daemon.listenMetrics(loaded.config.metricsListen);
+  } catch (error) {
+    await lock.release();
+    throw new StartError(`cannot open the metrics endpoint MetricsListen ${formatListen(loaded.config.metricsListen!)}: ${(error as Error).message}`, EXIT.startFailed);
+  }
+  try {
     await daemon.listen();
   } catch (error) {
+    daemon.closeMetrics();
     await lock.release();
     throw new StartError(`cannot open the control socket ${paths.socket}: ${(error as Error).message}`, EXIT.startFailed);
   }
@@ -105,6 +118,9 @@ class Daemon {
   private readonly events = new EventStream((error) => process.stderr.write(`pcheck: a message sink failed: ${String(error)}\n`));
   private readonly supervisor: Supervisor;
   private server: Server | null = null;
+  /** Prometheus metrics: always counted, served when MetricsListen is set. */
+  private readonly metrics: PcheckMetrics;
+  private metricsServer: MetricsServer | null = null;
   private cancelSchedule: () => void = () => undefined;
   private shuttingDown = false;
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
@@ -125,6 +141,11 @@ class Daemon {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.log = this.openLog(config);
     this.events.subscribe((event) => this.log.write(event));
+    this.metrics = new PcheckMetrics(
+      { views: () => this.supervisor.views() ?? [], alertQueues: () => this.alerts?.status() ?? [], usage: readUsage },
+      { version: packageVersion() },
+    );
+    this.events.subscribe(this.metrics.sink);
     this.alerts = this.openAlerts(config);
     this.events.subscribe((event) => this.alerts?.accept(event));
     // every retry over leaves the state of every entry in DumpFileName
@@ -139,8 +160,8 @@ class Daemon {
       watch: (pid, startTime) => StatHandle.open(pid, startTime),
       statOf: (pid) => readStat(pid),
       readPidfile,
-      runScript,
-      probe: (kind, target) => PROBES[kind](target),
+      runScript: timedScript(runScript, this.metrics),
+      probe: timedProbe((kind, target) => PROBES[kind](target), this.metrics),
       kill: killProcess,
       readCa: readCaFile,
       after: (ms, callback) => after(ms, () => this.guard(callback)),
@@ -157,6 +178,30 @@ class Daemon {
       (request) => this.handle(request),
       (why) => this.events.emit('controlError', { error: why }),
     );
+  }
+
+  /** Opens the metrics endpoint, if the pfile asks for one; rejects when it cannot listen. */
+  async listenMetrics(listen: MetricsListen | null): Promise<void> {
+    this.metricsServer = listen === null ? null : await startMetricsServer(listen, this.metrics);
+  }
+
+  closeMetrics(): void {
+    this.metricsServer?.close();
+    this.metricsServer = null;
+  }
+
+  // A new MetricsListen that cannot be listened on keeps the old endpoint, and says so (PC401).
+  private async reloadMetrics(listen: MetricsListen | null): Promise<void> {
+    const previous = this.metricsServer?.listen ?? null;
+    if (isDeepStrictEqual(listen, previous)) return;
+    try {
+      const next = listen === null ? null : await startMetricsServer(listen, this.metrics);
+      this.closeMetrics();
+      this.metricsServer = next;
+    } catch (error) {
+      const kept = previous === null ? '' : formatListen(previous);
+      this.events.emit('metricsListenFailed', { listen: formatListen(listen!), error: (error as Error).message, kept });
+    }
   }
 
   begin(warnings: readonly Diagnostic[]): void {
@@ -218,7 +263,9 @@ class Daemon {
 
   private schedule(config: Config): void {
     this.cancelSchedule();
-    const cancelLiveness = every(config.livenessInterval * 1000, () => this.guard(() => this.supervisor.livenessTick()));
+    const cancelLiveness = every(config.livenessInterval * 1000, () =>
+      this.guard(() => timed(() => this.supervisor.livenessTick(), (seconds) => this.metrics.observeTick(seconds))),
+    );
     const cancelFullCheck = every(config.monitorInterval * 1000, () => this.guard(() => this.supervisor.fullCheck()));
     this.cancelSchedule = () => {
       cancelLiveness();
@@ -315,6 +362,7 @@ class Daemon {
     }
     if (loaded.config.alerts !== null) this.alertFactory ??= await loadAlertFactory();
     this.reloadAlerts(loaded.config);
+    await this.reloadMetrics(loaded.config.metricsListen);
     const counts = this.supervisor.reload(loaded.config);
     for (const diagnostic of diagnostics) this.events.emit('pfileDiagnostic', { diagnostic });
     this.events.emit('reloaded', { pfile, entries: loaded.config.entries.length, ...counts });
@@ -358,6 +406,7 @@ class Daemon {
     this.saveState();
     // not awaited: a client still sending its request must not hold the shutdown up
     this.server?.close();
+    this.closeMetrics();
     try {
       unlinkSync(this.socketPath);
     } catch {
