@@ -19,6 +19,8 @@ export interface MetricsServer {
 /** A request's headers must arrive within this; a whole request (and its answer) within REQUEST_MS. */
 const HEADERS_MS = 5000;
 const REQUEST_MS = 10_000;
+/** How often the header and request deadlines are enforced (Node's default is 30 s). */
+const CHECK_MS = 1000;
 /** An idle keep-alive connection is closed after this (Prometheus scrapes every 15 s or more). */
 const KEEP_ALIVE_MS = 5000;
 /** Concurrent connections: a scraper or two, and someone with curl. */
@@ -31,7 +33,7 @@ const PAGE = `<!doctype html>
 
 /** Listens on `listen`; rejects with the reason (EADDRINUSE, EACCES, ...) when it cannot. */
 export async function startMetricsServer(listen: MetricsListen, exposition: Exposition): Promise<MetricsServer> {
-  const server = createServer((request, response) => void answer(request, response, exposition));
+  const server = createServer({ connectionsCheckingInterval: CHECK_MS }, (request, response) => void answer(request, response, exposition));
   server.headersTimeout = HEADERS_MS;
   server.requestTimeout = REQUEST_MS;
   server.keepAliveTimeout = KEEP_ALIVE_MS;
