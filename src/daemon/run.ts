@@ -1,12 +1,12 @@
 // The pcheck daemon: lock, control socket, signals, the check schedule, reload and shutdown.
 import { unlinkSync } from 'node:fs';
 import type { Server } from 'node:net';
-import { isDeepStrictEqual } from 'node:util';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fail, ok, type Request, type Response } from '../control/protocol.js';
 import { logFilePath, runPaths, spoolDir, type RunPaths } from '../control/paths.js';
 import { ruleView } from '../control/views.js';
+import { packageVersion } from '../cli/version.js';
 import type { AlertService } from '../alerts/service.js';
 import { EventStream } from '../events/stream.js';
 import { checkDestinations } from '../log/destinations.js';
@@ -14,16 +14,15 @@ import { createMessageLog } from '../log/message-log.js';
 import type { MessageLog } from '../log/types.js';
 import { timed, timedProbe, timedScript } from '../metrics/instrument.js';
 import { PcheckMetrics } from '../metrics/registry.js';
-import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
+import { MetricsEndpoint } from '../metrics/server.js';
 import { readUsage } from '../metrics/usage.js';
 import { loadPfile } from '../pfile/load.js';
-import { formatDiagnostic, formatListen, type Config, type Diagnostic, type MetricsListen } from '../pfile/types.js';
+import { formatDiagnostic, formatListen, type Config, type Diagnostic } from '../pfile/types.js';
 import { PROBES } from '../probes/index.js';
 import { isExhaustion, ProcUnreadable, readStat, StatHandle } from '../system/proc.js';
 import { ProcessScanner } from '../system/scan.js';
 import { describeRefusal, readRegularFile, writeFileAtomically } from '../system/files.js';
 import { runScript } from '../system/script.js';
-import { packageVersion } from '../cli/version.js';
 import { after, every } from '../system/timers.js';
 import { prepareRunDir, startControlServer } from './control-server.js';
 import { CRASH_STATUS, installLastResort } from './last-resort.js';
@@ -93,7 +92,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const alertFactory = loaded.config.alerts === null ? null : await loadAlertFactory();
   const daemon = new Daemon(loaded.config, options, lock, paths.socket, paths.socket.replace(/\.sock$/, '.state'), alertFactory);
   try {
-    await daemon.listenMetrics(loaded.config.metricsListen);
+    await daemon.metricsEndpoint.serve(loaded.config.metricsListen);
   } catch (error) {
     await lock.release();
     throw new StartError(`cannot open the metrics endpoint MetricsListen ${formatListen(loaded.config.metricsListen!)}: ${(error as Error).message}`, EXIT.startFailed);
@@ -101,7 +100,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   try {
     await daemon.listen();
   } catch (error) {
-    daemon.closeMetrics();
+    daemon.metricsEndpoint.close();
     await lock.release();
     throw new StartError(`cannot open the control socket ${paths.socket}: ${(error as Error).message}`, EXIT.startFailed);
   }
@@ -120,7 +119,7 @@ class Daemon {
   private server: Server | null = null;
   /** Prometheus metrics: always counted, served when MetricsListen is set. */
   private readonly metrics: PcheckMetrics;
-  private metricsServer: MetricsServer | null = null;
+  readonly metricsEndpoint: MetricsEndpoint;
   private cancelSchedule: () => void = () => undefined;
   private shuttingDown = false;
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
@@ -146,6 +145,7 @@ class Daemon {
       { version: packageVersion() },
     );
     this.events.subscribe(this.metrics.sink);
+    this.metricsEndpoint = new MetricsEndpoint(this.metrics);
     this.alerts = this.openAlerts(config);
     this.events.subscribe((event) => this.alerts?.accept(event));
     // every retry over leaves the state of every entry in DumpFileName
@@ -178,30 +178,6 @@ class Daemon {
       (request) => this.handle(request),
       (why) => this.events.emit('controlError', { error: why }),
     );
-  }
-
-  /** Opens the metrics endpoint, if the pfile asks for one; rejects when it cannot listen. */
-  async listenMetrics(listen: MetricsListen | null): Promise<void> {
-    this.metricsServer = listen === null ? null : await startMetricsServer(listen, this.metrics);
-  }
-
-  closeMetrics(): void {
-    this.metricsServer?.close();
-    this.metricsServer = null;
-  }
-
-  // A new MetricsListen that cannot be listened on keeps the old endpoint, and says so (PC401).
-  private async reloadMetrics(listen: MetricsListen | null): Promise<void> {
-    const previous = this.metricsServer?.listen ?? null;
-    if (isDeepStrictEqual(listen, previous)) return;
-    try {
-      const next = listen === null ? null : await startMetricsServer(listen, this.metrics);
-      this.closeMetrics();
-      this.metricsServer = next;
-    } catch (error) {
-      const kept = previous === null ? '' : formatListen(previous);
-      this.events.emit('metricsListenFailed', { listen: formatListen(listen!), error: (error as Error).message, kept });
-    }
   }
 
   begin(warnings: readonly Diagnostic[]): void {
@@ -362,7 +338,9 @@ class Daemon {
     }
     if (loaded.config.alerts !== null) this.alertFactory ??= await loadAlertFactory();
     this.reloadAlerts(loaded.config);
-    await this.reloadMetrics(loaded.config.metricsListen);
+    // a new MetricsListen that cannot be listened on keeps the old endpoint (PC401)
+    const metricsRefused = await this.metricsEndpoint.change(loaded.config.metricsListen);
+    if (metricsRefused !== null) this.events.emit('metricsListenFailed', metricsRefused);
     const counts = this.supervisor.reload(loaded.config);
     for (const diagnostic of diagnostics) this.events.emit('pfileDiagnostic', { diagnostic });
     this.events.emit('reloaded', { pfile, entries: loaded.config.entries.length, ...counts });
@@ -406,7 +384,7 @@ class Daemon {
     this.saveState();
     // not awaited: a client still sending its request must not hold the shutdown up
     this.server?.close();
-    this.closeMetrics();
+    this.metricsEndpoint.close();
     try {
       unlinkSync(this.socketPath);
     } catch {

@@ -3,7 +3,8 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
-import type { MetricsListen } from '../pfile/types.js';
+import { isDeepStrictEqual } from 'node:util';
+import { formatListen, type MetricsListen } from '../pfile/types.js';
 
 /** What the endpoint serves: the exposition and its Content-Type. */
 export interface Exposition {
@@ -14,6 +15,37 @@ export interface Exposition {
 export interface MetricsServer {
   readonly listen: MetricsListen;
   close(): void;
+}
+
+/** The endpoint the pfile asks for, across reloads: one server at a time, or none. */
+export class MetricsEndpoint {
+  private server: MetricsServer | null = null;
+
+  constructor(private readonly exposition: Exposition) {}
+
+  /** Serves on `listen` (null: no endpoint); rejects when it cannot listen, still serving where it did. */
+  async serve(listen: MetricsListen | null): Promise<void> {
+    if (isDeepStrictEqual(listen, this.server?.listen ?? null)) return;
+    const next = listen === null ? null : await startMetricsServer(listen, this.exposition);
+    this.server?.close();
+    this.server = next;
+  }
+
+  /** serve() for a reload: null when done, else the fields of PC401 (the old endpoint stays). */
+  async change(listen: MetricsListen | null): Promise<{ listen: string; error: string; kept: string } | null> {
+    try {
+      await this.serve(listen);
+      return null;
+    } catch (error) {
+      const kept = this.server === null ? '' : formatListen(this.server.listen);
+      return { listen: listen === null ? '' : formatListen(listen), error: (error as Error).message, kept };
+    }
+  }
+
+  close(): void {
+    this.server?.close();
+    this.server = null;
+  }
 }
 
 /** A request's headers must arrive within this; a whole request (and its answer) within REQUEST_MS. */
