@@ -6,13 +6,18 @@ import { performance } from 'node:perf_hooks';
 import { fail, ok, type Request, type Response } from '../control/protocol.js';
 import { logFilePath, runPaths, spoolDir, type RunPaths } from '../control/paths.js';
 import { ruleView } from '../control/views.js';
+import { packageVersion } from '../cli/version.js';
 import type { AlertService } from '../alerts/service.js';
 import { EventStream } from '../events/stream.js';
 import { checkDestinations } from '../log/destinations.js';
 import { createMessageLog } from '../log/message-log.js';
 import type { MessageLog } from '../log/types.js';
+import { timed, timedProbe, timedScript } from '../metrics/instrument.js';
+import { PcheckMetrics } from '../metrics/registry.js';
+import { MetricsEndpoint } from '../metrics/server.js';
+import { readUsage } from '../metrics/usage.js';
 import { loadPfile } from '../pfile/load.js';
-import { formatDiagnostic, type Config, type Diagnostic } from '../pfile/types.js';
+import { formatDiagnostic, formatListen, type Config, type Diagnostic } from '../pfile/types.js';
 import { PROBES } from '../probes/index.js';
 import { isExhaustion, ProcUnreadable, readStat, StatHandle } from '../system/proc.js';
 import { procTable } from '../system/proc-table.js';
@@ -88,8 +93,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const alertFactory = loaded.config.alerts === null ? null : await loadAlertFactory();
   const daemon = new Daemon(loaded.config, options, lock, paths.socket, paths.socket.replace(/\.sock$/, '.state'), alertFactory);
   try {
+    await daemon.metricsEndpoint.serve(loaded.config.metricsListen);
+  } catch (error) {
+    await lock.release();
+    throw new StartError(`cannot open the metrics endpoint MetricsListen ${formatListen(loaded.config.metricsListen!)}: ${(error as Error).message}`, EXIT.startFailed);
+  }
+  try {
     await daemon.listen();
   } catch (error) {
+    daemon.metricsEndpoint.close();
     await lock.release();
     throw new StartError(`cannot open the control socket ${paths.socket}: ${(error as Error).message}`, EXIT.startFailed);
   }
@@ -106,6 +118,9 @@ class Daemon {
   private readonly events = new EventStream((error) => process.stderr.write(`pcheck: a message sink failed: ${String(error)}\n`));
   private readonly supervisor: Supervisor;
   private server: Server | null = null;
+  /** Prometheus metrics: always counted, served when MetricsListen is set. */
+  private readonly metrics: PcheckMetrics;
+  readonly metricsEndpoint: MetricsEndpoint;
   private cancelSchedule: () => void = () => undefined;
   private shuttingDown = false;
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
@@ -126,6 +141,12 @@ class Daemon {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.log = this.openLog(config);
     this.events.subscribe((event) => this.log.write(event));
+    this.metrics = new PcheckMetrics(
+      { views: () => this.supervisor.views() ?? [], alertQueues: () => this.alerts?.status() ?? [], usage: readUsage },
+      { version: packageVersion() },
+    );
+    this.events.subscribe(this.metrics.sink);
+    this.metricsEndpoint = new MetricsEndpoint(this.metrics);
     this.alerts = this.openAlerts(config);
     this.events.subscribe((event) => this.alerts?.accept(event));
     // every retry over leaves the state of every entry in DumpFileName
@@ -140,8 +161,8 @@ class Daemon {
       watch: (pid, startTime) => StatHandle.open(pid, startTime),
       statOf: (pid) => readStat(pid),
       readPidfile,
-      runScript,
-      probe: (kind, target) => PROBES[kind](target),
+      runScript: timedScript(runScript, this.metrics),
+      probe: timedProbe((kind, target) => PROBES[kind](target), this.metrics),
       kill: killProcess,
       readCa: readCaFile,
       after: (ms, callback) => after(ms, () => this.guard(callback)),
@@ -219,7 +240,9 @@ class Daemon {
 
   private schedule(config: Config): void {
     this.cancelSchedule();
-    const cancelLiveness = every(config.livenessInterval * 1000, () => this.guard(() => this.supervisor.livenessTick()));
+    const cancelLiveness = every(config.livenessInterval * 1000, () =>
+      this.guard(() => timed(() => this.supervisor.livenessTick(), (seconds) => this.metrics.observeTick(seconds))),
+    );
     const cancelFullCheck = every(config.monitorInterval * 1000, () => this.guard(() => this.supervisor.fullCheck()));
     this.cancelSchedule = () => {
       cancelLiveness();
@@ -321,6 +344,9 @@ class Daemon {
     }
     if (loaded.config.alerts !== null) this.alertFactory ??= await loadAlertFactory();
     this.reloadAlerts(loaded.config);
+    // a new MetricsListen that cannot be listened on keeps the old endpoint (PC401)
+    const metricsRefused = await this.metricsEndpoint.change(loaded.config.metricsListen);
+    if (metricsRefused !== null) this.events.emit('metricsListenFailed', metricsRefused);
     const counts = this.supervisor.reload(loaded.config);
     for (const diagnostic of diagnostics) this.events.emit('pfileDiagnostic', { diagnostic });
     this.events.emit('reloaded', { pfile, entries: loaded.config.entries.length, ...counts });
@@ -364,6 +390,7 @@ class Daemon {
     this.saveState();
     // not awaited: a client still sending its request must not hold the shutdown up
     this.server?.close();
+    this.metricsEndpoint.close();
     try {
       unlinkSync(this.socketPath);
     } catch {

@@ -53,7 +53,8 @@ export interface SupervisorDeps {
   /** Throws ProcUnreadable when the file cannot be read for lack of descriptors. */
   readonly readPidfile: (path: string) => number | null;
   readonly runScript: (path: string, options: ScriptOptions) => Promise<ScriptResult>;
-  readonly probe: (kind: StallKind, target: ProbeTarget) => Promise<ProbeResult>;
+  /** `entry`: whose block the probe is (for the metrics' labels). */
+  readonly probe: (kind: StallKind, target: ProbeTarget, entry?: EntryRef) => Promise<ProbeResult>;
   /** SIGKILL; null when sent, else why not. */
   readonly kill: (pid: number) => string | null;
   /** PEM text of a CA file for verifying HTTPS probes (tls_ca=); throws when the file cannot be read. */
@@ -495,7 +496,7 @@ export class Supervisor {
       timeoutMs: probeTimeoutMs(rule),
       ...(tls === undefined ? {} : { tls }),
     };
-    return this.deps.probe(rule.kind, target);
+    return this.deps.probe(rule.kind, target, { pentId: entry.pentId, pname: entry.pname });
   }
 
   private feedStall(runtime: Runtime, stall: StallRuntime, event: StallEvent): void {

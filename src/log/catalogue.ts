@@ -171,6 +171,12 @@ export const MSG = Object.freeze({
     (f) => `Alert spool of '${f.destination}' not writable: ${f.error}; events are kept in memory only until a write succeeds. dir='${f.dir}'`,
   ),
 
+  metricsListenFailed: def<{ listen: string; error: string; kept: string }>(
+    'PC401',
+    'err',
+    (f) => `Metrics endpoint not opened on ${f.listen}: ${f.error}; ${f.kept === '' ? 'no endpoint' : `still serving on ${f.kept}`}`,
+  ),
+
   command: def<PfileFields & { command: string }>(
     'PA001',
     'info',

@@ -2,6 +2,7 @@
 import { dirname, resolve } from 'node:path';
 import { lex, type LogicalLine } from './lexer.js';
 import { FORMS, isWhole, readNumber, type NumberForm } from './numbers.js';
+import { readListen } from './listen.js';
 import { BLOCK_NAMES, buildStallRule, PS_LINES, type PsLine, type PsValue } from './stall.js';
 import {
   DEFAULTS,
@@ -12,13 +13,14 @@ import {
   type Config,
   type Diagnostic,
   type EntryRule,
+  type MetricsListen,
   type ParseHost,
   type ParseResult,
   type RetryOverAction,
   type StallRule,
 } from './types.js';
 
-const GLOBALS = ['MonitorInterval', 'MsgCheckInterval', 'DumpFileName', 'LivenessInterval', 'LogFile', 'AlertFile'] as const;
+const GLOBALS = ['MonitorInterval', 'MsgCheckInterval', 'DumpFileName', 'LivenessInterval', 'LogFile', 'AlertFile', 'MetricsListen'] as const;
 type Global = (typeof GLOBALS)[number];
 const OPTIONS = ['args', 'user', 'pidfile', 'script_timeout', 'start_wait', 'tls_verify', 'tls_ca'] as const;
 const ACTIONS: readonly RetryOverAction[] = ['continue', 'shutdown', 'exit'];
@@ -159,7 +161,21 @@ function buildConfig(
     alertFile: path('AlertFile'),
     // loadPfile reads and parses the alert file
     alerts: null,
+    metricsListen: listen(globals.get('MetricsListen'), report),
   });
+}
+
+function listen(
+  written: { value: string; line: number } | undefined,
+  report: (line: number, severity: Diagnostic['severity'], message: string) => void,
+): MetricsListen | null {
+  if (written === undefined) return null;
+  const reading = readListen(written.value);
+  if ('error' in reading) {
+    report(written.line, 'error', reading.error);
+    return null;
+  }
+  return reading;
 }
 
 function readEntry(

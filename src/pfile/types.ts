@@ -76,6 +76,19 @@ export interface Config {
   readonly alertFile: string | null;
   /** The alert file's configuration: filled in by loadPfile, which reads the file; null without one. */
   readonly alerts: AlertConfig | null;
+  /** Where the Prometheus metrics endpoint listens (MetricsListen); null: no endpoint. */
+  readonly metricsListen: MetricsListen | null;
+}
+
+/** MetricsListen: a TCP host and port (an IPv6 host without brackets), or an absolute Unix socket path. */
+export type MetricsListen =
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+  | { readonly kind: 'unix'; readonly path: string };
+
+/** MetricsListen as written: `127.0.0.1:9464`, `[::1]:9464`, `/run/pcheck/metrics.sock`. */
+export function formatListen(listen: MetricsListen): string {
+  if (listen.kind === 'unix') return listen.path;
+  return `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`;
 }
 
 export interface Diagnostic {
