@@ -19,6 +19,7 @@ import { procTable } from '../system/proc-table.js';
 import { ProcessScanner } from '../system/scan.js';
 import { describeRefusal, readRegularFile, writeFileAtomically } from '../system/files.js';
 import { runScript } from '../system/script.js';
+import { UsageSampler } from '../system/usage.js';
 import { after, every } from '../system/timers.js';
 import { prepareRunDir, startControlServer } from './control-server.js';
 import { CRASH_STATUS, installLastResort } from './last-resort.js';
@@ -105,6 +106,8 @@ class Daemon {
   /** Every catalogue message, once: the message log and the other sinks subscribe. */
   private readonly events = new EventStream((error) => process.stderr.write(`pcheck: a message sink failed: ${String(error)}\n`));
   private readonly supervisor: Supervisor;
+  /** Replaced at each schedule: its expiry follows UsageInterval. */
+  private usageSampler: UsageSampler;
   private server: Server | null = null;
   private cancelSchedule: () => void = () => undefined;
   private shuttingDown = false;
@@ -133,6 +136,7 @@ class Daemon {
       if (event.key === 'retryOver') this.writeDump(false);
     });
     const scanner = new ProcessScanner(() => performance.now());
+    this.usageSampler = newUsageSampler(config);
     this.supervisor = new Supervisor(config, {
       now: () => performance.now(),
       wallNow: () => Date.now(),
@@ -143,6 +147,7 @@ class Daemon {
       runScript,
       probe: (kind, target) => PROBES[kind](target),
       kill: killProcess,
+      usage: (pids) => this.usageSampler.sample(pids),
       readCa: readCaFile,
       after: (ms, callback) => after(ms, () => this.guard(callback)),
       log: () => this.events,
@@ -221,9 +226,12 @@ class Daemon {
     this.cancelSchedule();
     const cancelLiveness = every(config.livenessInterval * 1000, () => this.guard(() => this.supervisor.livenessTick()));
     const cancelFullCheck = every(config.monitorInterval * 1000, () => this.guard(() => this.supervisor.fullCheck()));
+    this.usageSampler = newUsageSampler(config);
+    const cancelUsage = every(config.usageInterval * 1000, () => this.guard(() => this.supervisor.usageTick()));
     this.cancelSchedule = () => {
       cancelLiveness();
       cancelFullCheck();
+      cancelUsage();
     };
   }
 
@@ -393,9 +401,15 @@ function noEntry(pent: number | undefined): Response {
   return fail('E_NO_ENTRY', `no entry with pent_id ${pent}; padmin -c show pent lists them`);
 }
 
-function killProcess(pid: number): string | null {
+/** The usage sampler for UsageInterval: a sample may take up to the interval, at most 10 s. */
+function newUsageSampler(config: Config): UsageSampler {
+  const intervalMs = config.usageInterval * 1000;
+  return new UsageSampler(intervalMs, Math.min(Math.max(intervalMs, 1000), 10_000));
+}
+
+function killProcess(pid: number, signal: 'SIGTERM' | 'SIGKILL' = 'SIGKILL'): string | null {
   try {
-    process.kill(pid, 'SIGKILL');
+    process.kill(pid, signal);
     return null;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
