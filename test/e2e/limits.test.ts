@@ -1,6 +1,6 @@
 // Resource limits against the real daemon and real processes: one that grows its memory past
-// max_rss (restarted with reason limit), one that spins a core past max_cpu (logged), and one whose
-// short spikes never last the hold (nothing).
+// max_rss and one that spins a core past max_cpu (both restarted with reason limit), one spinning
+// under limit_action log (logged only), and one whose short spikes never last the hold (nothing).
 import { readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,8 @@ let pfile: string;
 let hog: string;
 let spinner: string;
 let spiker: string;
+let hotSpinner: string;
+let hotReasons: string;
 let reasons: string;
 let spinnerPid: number;
 let spikerPid: number;
@@ -35,10 +37,13 @@ beforeAll(async () => {
   hog = nodeAs('memhogd');
   spinner = nodeAs('spind');
   spiker = nodeAs('spiked');
+  hotSpinner = nodeAs('hotspind');
+  hotReasons = join(box.dir, 'hot-reasons');
   reasons = join(box.dir, 'reasons');
   // the restarted hog stays calm: one limit restart to look at, not a loop
   const restartHog = box.script('restart-hog.sh', `echo "$PS_REASON $PS_RETRY_COUNT" >> ${reasons}\nsetsid ${hog} -e '${CALM}' >/dev/null 2>&1 &`);
   const never = box.script('never.sh', 'exit 0');
+  const restartHot = box.script('restart-hot.sh', `echo "$PS_REASON $PS_RETRY_COUNT" >> ${hotReasons}\nsetsid ${hotSpinner} -e '${CALM}' >/dev/null 2>&1 &`);
   pfile = box.file(
     'pfile',
     [
@@ -46,14 +51,16 @@ beforeAll(async () => {
       `${hog} ${restartHog} 5 - - start_wait=10 max_rss=120M limit_hold=1 limit_action=restart`,
       `${spinner} ${never} 5 - - max_cpu=25 limit_hold=2`,
       `${spiker} ${never} 5 - - max_cpu=25 limit_hold=3 limit_action=restart`,
+      `${hotSpinner} ${restartHot} 5 - - start_wait=10 max_cpu=25 limit_hold=1 limit_action=restart`,
       '',
     ].join('\n'),
   );
   startDetached(hog, ['-e', GROW]);
   spinnerPid = startDetached(spinner, ['-e', 'for(;;){}']);
   spikerPid = startDetached(spiker, ['-e', SPIKE]);
+  startDetached(hotSpinner, ['-e', 'for(;;){}']);
   pcheck = new Pcheck(pfile, box.env);
-  await pcheck.waitForCount(/\) Up$/, 3, 15_000);
+  await pcheck.waitForCount(/\) Up$/, 4, 15_000);
 });
 
 afterAll(async () => {
@@ -84,6 +91,15 @@ describe('resource limits', () => {
     expect(view?.rss_bytes).toBeGreaterThan(1024 * 1024);
     expect(view?.cpu_percent).toEqual(expect.any(Number));
     expect(isAlive(spinnerPid)).toBe(true);
+  });
+
+  it('a process spinning a core past max_cpu with limit_action restart: restarted with PS_REASON=limit', async () => {
+    await pcheck.waitFor(new RegExp(`Resource limit breached \\('${hotSpinner}',pid=\\d+\\) cpu=[0-9.]+% > max_cpu=25% for 1s; action=restart`), 30_000);
+    await eventually(async () => {
+      const view = (await views()).find((pent) => pent.pname === hotSpinner);
+      return view?.proc_sts === 'AVAIL' && view.restart_count === 1 && view.retry_count === 1 ? view : undefined;
+    }, 30_000, 'the spinner restarted and found again');
+    expect(readFileSync(hotReasons, 'utf8')).toBe('limit 1\n');
   });
 
   it('short spikes shorter than the hold: nothing, even with limit_action restart', async () => {
