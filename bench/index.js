@@ -5,9 +5,10 @@ import { run as daemon } from './daemon.js';
 import { run as idle100 } from './idle-100.js';
 import { summary } from './lib.js';
 import { run as stallSchedule } from './stall-schedule.js';
+import { run as usage } from './usage.js';
 
 const only = process.argv[2];
-const scenarios = { 'check-cycle': checkCycle, daemon, 'idle-100': idle100, 'stall-schedule': stallSchedule, alerts };
+const scenarios = { 'check-cycle': checkCycle, daemon, 'idle-100': idle100, 'stall-schedule': stallSchedule, alerts, usage };
 for (const [scenarioName, scenario] of Object.entries(scenarios)) {
   if (only !== undefined && only !== scenarioName) continue;
   await scenario();

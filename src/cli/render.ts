@@ -47,6 +47,15 @@ export function renderRules(rules: readonly RuleView[]): string {
         line('tls_verify', rule.tls_verify ? 'yes' : 'no'),
         line('tls_ca', rule.tls_ca ?? '-'),
       ];
+      // an entry without limits keeps the layout it always had
+      if (rule.max_rss !== null || rule.max_cpu !== null) {
+        lines.push(
+          line('max_rss', rule.max_rss === null ? '-' : `${rule.max_rss} bytes`),
+          line('max_cpu', rule.max_cpu === null ? '-' : `${rule.max_cpu}%`),
+          line('limit_hold', rule.limit_hold),
+          line('limit_action', rule.limit_action),
+        );
+      }
       for (const stall of rule.stall_chk) {
         const target = `${stall.host}:${stall.port}${stall.path ?? ''}`;
         lines.push(

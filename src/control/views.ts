@@ -16,6 +16,10 @@ export interface PentView {
   readonly rerun_time: string | null;
   readonly pent_id: number;
   readonly monitor_sts: 'on' | 'off';
+  /** CPU of the watched process in percent of one core over the last UsageInterval; null: not known yet. */
+  readonly cpu_percent: number | null;
+  /** Resident memory of the watched process, in bytes, at the last sample; null: not known. */
+  readonly rss_bytes: number | null;
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');
@@ -57,6 +61,11 @@ export interface RuleView {
   readonly start_wait: number;
   readonly tls_verify: boolean;
   readonly tls_ca: string | null;
+  /** max_rss= in bytes, max_cpu= in percent of one core; null: no such limit. */
+  readonly max_rss: number | null;
+  readonly max_cpu: number | null;
+  readonly limit_hold: number;
+  readonly limit_action: string;
   readonly stall_chk: readonly StallRuleView[];
 }
 
@@ -75,6 +84,10 @@ export function ruleView(rule: EntryRule): RuleView {
     start_wait: rule.startWait,
     tls_verify: rule.tlsVerify,
     tls_ca: rule.tlsCa,
+    max_rss: rule.limits.maxRss,
+    max_cpu: rule.limits.maxCpu,
+    limit_hold: rule.limits.hold,
+    limit_action: rule.limits.action,
     stall_chk: rule.stall.map((stall) => ({
       kind: stall.kind,
       block: stall.blockName,

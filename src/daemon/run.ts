@@ -24,6 +24,7 @@ import { procTable } from '../system/proc-table.js';
 import { ProcessScanner } from '../system/scan.js';
 import { describeRefusal, readRegularFile, writeFileAtomically } from '../system/files.js';
 import { runScript } from '../system/script.js';
+import { UsageSampler } from '../system/usage.js';
 import { after, every } from '../system/timers.js';
 import { prepareRunDir, startControlServer } from './control-server.js';
 import { CRASH_STATUS, installLastResort } from './last-resort.js';
@@ -117,6 +118,8 @@ class Daemon {
   /** Every catalogue message, once: the message log and the other sinks subscribe. */
   private readonly events = new EventStream((error) => process.stderr.write(`pcheck: a message sink failed: ${String(error)}\n`));
   private readonly supervisor: Supervisor;
+  /** Replaced at each schedule: its expiry follows UsageInterval. */
+  private usageSampler: UsageSampler;
   private server: Server | null = null;
   /** Prometheus metrics: always counted, served when MetricsListen is set. */
   private readonly metrics: PcheckMetrics;
@@ -154,6 +157,7 @@ class Daemon {
       if (event.key === 'retryOver') this.writeDump(false);
     });
     const scanner = new ProcessScanner(() => performance.now());
+    this.usageSampler = newUsageSampler(config);
     this.supervisor = new Supervisor(config, {
       now: () => performance.now(),
       wallNow: () => Date.now(),
@@ -164,6 +168,7 @@ class Daemon {
       runScript: timedScript(runScript, this.metrics),
       probe: timedProbe((kind, target) => PROBES[kind](target), this.metrics),
       kill: killProcess,
+      usage: (pids) => this.usageSampler.sample(pids),
       readCa: readCaFile,
       after: (ms, callback) => after(ms, () => this.guard(callback)),
       log: () => this.events,
@@ -244,9 +249,12 @@ class Daemon {
       this.guard(() => timed(() => this.supervisor.livenessTick(), (seconds) => this.metrics.observeTick(seconds))),
     );
     const cancelFullCheck = every(config.monitorInterval * 1000, () => this.guard(() => this.supervisor.fullCheck()));
+    this.usageSampler = newUsageSampler(config);
+    const cancelUsage = every(config.usageInterval * 1000, () => this.guard(() => this.supervisor.usageTick()));
     this.cancelSchedule = () => {
       cancelLiveness();
       cancelFullCheck();
+      cancelUsage();
     };
   }
 
@@ -420,9 +428,15 @@ function noEntry(pent: number | undefined): Response {
   return fail('E_NO_ENTRY', `no entry with pent_id ${pent}; padmin -c show pent lists them`);
 }
 
-function killProcess(pid: number): string | null {
+/** The usage sampler for UsageInterval: a sample may take up to the interval, at most 10 s. */
+function newUsageSampler(config: Config): UsageSampler {
+  const intervalMs = config.usageInterval * 1000;
+  return new UsageSampler(intervalMs, Math.min(Math.max(intervalMs, 1000), 10_000));
+}
+
+function killProcess(pid: number, signal: 'SIGTERM' | 'SIGKILL' = 'SIGKILL'): string | null {
   try {
-    process.kill(pid, 'SIGKILL');
+    process.kill(pid, signal);
     return null;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code ?? (error as Error).message;

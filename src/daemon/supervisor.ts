@@ -17,6 +17,7 @@ import {
   type EntryEvent,
   type EntryState,
 } from '../monitor/entry.js';
+import { initialLimits, limitsTransition, type LimitsEffect, type LimitsState } from '../monitor/limits.js';
 import { choose, compileArgs } from '../monitor/match.js';
 import {
   initialStall,
@@ -32,6 +33,7 @@ import type { ProbeResult, ProbeTarget } from '../probes/types.js';
 import { DEFAULTS, type Config, type EntryRule, type RetryOverAction, type StallKind, type StallRule } from '../pfile/types.js';
 import { ProcUnreadable, type Liveness, type ProcInfo, type StatFields } from '../system/proc.js';
 import type { ScriptOptions, ScriptResult } from '../system/script.js';
+import type { Usage, UsageSample } from '../system/usage.js';
 
 /** A cheap handle on one known process. */
 export interface Watch {
@@ -55,8 +57,10 @@ export interface SupervisorDeps {
   readonly runScript: (path: string, options: ScriptOptions) => Promise<ScriptResult>;
   /** `entry`: whose block the probe is (for the metrics' labels). */
   readonly probe: (kind: StallKind, target: ProbeTarget, entry?: EntryRef) => Promise<ProbeResult>;
-  /** SIGKILL; null when sent, else why not. */
-  readonly kill: (pid: number) => string | null;
+  /** Sends `signal` (SIGKILL when not given); null when sent, else why not. */
+  readonly kill: (pid: number, signal?: 'SIGTERM' | 'SIGKILL') => string | null;
+  /** CPU and RSS of the pids, in one call; absent: no resource sampling (usageTick does nothing). */
+  readonly usage?: (pids: readonly number[]) => Promise<UsageSample>;
   /** PEM text of a CA file for verifying HTTPS probes (tls_ca=); throws when the file cannot be read. */
   readonly readCa: (path: string) => string;
   /** A one-shot timer; returns its cancel function. */
@@ -80,6 +84,9 @@ export interface CarriedEntry {
   readonly pname: string;
   readonly carried: Carried;
 }
+
+/** After the SIGTERM of a limit restart, how long the process has to end before SIGKILL. */
+export const LIMIT_KILL_GRACE_MS = 10_000;
 
 /** Discovery driven by the liveness tick scans /proc at most this often. */
 const DISCOVERY_MIN_GAP_MS = 500;
@@ -107,6 +114,11 @@ interface Runtime {
   unknown: boolean;
   readonly argsTest: ((commandLine: string) => boolean) | null;
   stalls: StallRuntime[];
+  /** Resource limits of the current process, and its last usage sample (null: none yet). */
+  limits: LimitsState;
+  usage: Usage | null;
+  /** Cancels the SIGKILL that follows a limit restart's SIGTERM. */
+  cancelLimitKill: (() => void) | null;
 }
 
 /** The identity of a rule across reloads: everything but its position in the file. */
@@ -141,6 +153,10 @@ export class Supervisor {
   private lastScan = Number.NEGATIVE_INFINITY;
   /** Why /proc cannot be read now (EMFILE, ...), null while it can: logged once when it starts and once when it ends. */
   private blindness: string | null = null;
+  /** A usage sample is on its way: the next tick is skipped rather than queued behind it. */
+  private sampling = false;
+  /** Monotonic ms of the first failed usage sample of the current spell; null while samples succeed. */
+  private usageFailingSince: number | null = null;
 
   constructor(
     private config: Config,
@@ -186,6 +202,41 @@ export class Supervisor {
     this.discover(true);
   }
 
+  /**
+   * Every UsageInterval: one sample of every watched process's CPU and RSS, fed to the limit
+   * machines. Asynchronous: the liveness tick never waits for it; a tick while one runs is skipped.
+   */
+  usageTick(): void {
+    const usage = this.deps.usage;
+    if (usage === undefined || this.sampling || this.stopped) return;
+    const sampled = this.runtimes.filter((runtime) => isWatched(runtime.state));
+    if (sampled.length === 0) return;
+    const pids = sampled.map((runtime) => ({ runtime, pid: runtime.state.pid as number }));
+    this.sampling = true;
+    usage(pids.map(({ pid }) => pid)).then(
+      (sample) => {
+        this.sampling = false;
+        if (this.stopped) return;
+        this.usageWorks();
+        for (const { runtime, pid } of pids) {
+          // a reload dropped the entry, or its process changed while the sample ran
+          if (!this.runtimes.includes(runtime) || !isWatched(runtime.state) || runtime.state.pid !== pid) continue;
+          const reading = sample.get(pid) ?? null;
+          runtime.usage = reading;
+          if (reading !== null) this.feedLimits(runtime, reading);
+        }
+      },
+      (error: unknown) => {
+        this.sampling = false;
+        if (this.stopped) return;
+        for (const { runtime } of pids) runtime.usage = null;
+        if (this.usageFailingSince !== null) return;
+        this.usageFailingSince = this.deps.now();
+        this.deps.log().emit('usageUnreadable', { error: (error as Error).message ?? String(error) });
+      },
+    );
+  }
+
   /** pause (`stop`) or resume (`start`) monitoring of every entry or of one pent_id; false if no such entry. */
   setMonitoring(on: boolean, pentId?: number): boolean {
     const targets = this.select(pentId);
@@ -217,6 +268,8 @@ export class Supervisor {
       rerun_time: state.rerunTime === null ? null : formatRerunTime(state.rerunTime),
       pent_id: state.rule.pentId,
       monitor_sts: state.monitoring ? 'on' : 'off',
+      cpu_percent: runtime.usage?.cpuPercent ?? null,
+      rss_bytes: runtime.usage?.rssBytes ?? null,
       };
     });
   }
@@ -249,6 +302,7 @@ export class Supervisor {
     for (const runtime of leftovers) {
       this.unwatch(runtime);
       this.cancelProbes(runtime);
+      this.processChanged(runtime);
     }
     this.runtimes = next;
     this.config = config;
@@ -289,6 +343,7 @@ export class Supervisor {
     for (const runtime of this.runtimes) {
       this.unwatch(runtime);
       this.cancelProbes(runtime);
+      this.processChanged(runtime);
     }
   }
 
@@ -300,6 +355,9 @@ export class Supervisor {
       unknown: false,
       argsTest: compileArgs(rule.args),
       stalls: rule.stall.map((stallRule) => newStallRuntime(stallRule, now)),
+      limits: initialLimits(),
+      usage: null,
+      cancelLimitKill: null,
     };
   }
 
@@ -416,9 +474,61 @@ export class Supervisor {
     if (wasWatched !== nowWatched) {
       if (wasWatched !== null) this.stallsDown(runtime);
       if (nowWatched !== null) this.stallsUp(runtime);
+      this.processChanged(runtime);
     }
     if (carriedChanged(before, step.state)) this.deps.onCarriedChange?.();
     for (const effect of step.effects) this.perform(runtime, effect);
+  }
+
+  // Another process (or none): its usage, breaches and pending SIGKILL belonged to the previous one.
+  private processChanged(runtime: Runtime): void {
+    runtime.limits = initialLimits();
+    runtime.usage = null;
+    runtime.cancelLimitKill?.();
+    runtime.cancelLimitKill = null;
+  }
+
+  private usageWorks(): void {
+    if (this.usageFailingSince === null) return;
+    const seconds = Math.round((this.deps.now() - this.usageFailingSince) / 1000);
+    this.usageFailingSince = null;
+    this.deps.log().emit('usageReadable', { seconds });
+  }
+
+  private feedLimits(runtime: Runtime, usage: Usage): void {
+    const { state } = runtime;
+    if (state.pid === null) return;
+    const context = { now: this.deps.now(), name: state.rule.pname, pid: state.pid };
+    const step = limitsTransition(state.rule.limits, runtime.limits, usage, context);
+    runtime.limits = step.state;
+    for (const effect of step.effects) this.performLimits(runtime, effect);
+  }
+
+  private performLimits(runtime: Runtime, effect: LimitsEffect): void {
+    if (effect.type === 'log') {
+      this.deps.log().emit(effect.key, effect.fields as never, entryRef(runtime));
+      return;
+    }
+    const { state } = runtime;
+    // already signalled (a stall kill counts too), or no longer the process that breached
+    if (!isWatched(state) || state.pid === null || state.limitKilled || state.stallKilled) return;
+    const { pid, startTime } = state;
+    const name = state.rule.pname;
+    const error = this.deps.kill(pid, 'SIGTERM');
+    if (error !== null) {
+      this.deps.log().emit('limitKillFailed', { name, pid, signal: 'SIGTERM', error }, entryRef(runtime));
+      return;
+    }
+    this.deps.log().emit('limitKill', { name, pid, signal: 'SIGTERM' }, entryRef(runtime));
+    // death monitoring notices the end (next liveness tick) and restarts with reason limit
+    this.feed(runtime, { type: 'limitBreached' });
+    runtime.cancelLimitKill = this.deps.after(LIMIT_KILL_GRACE_MS, () => {
+      runtime.cancelLimitKill = null;
+      if (this.stopped || runtime.state.pid !== pid || runtime.state.startTime !== startTime || !runtime.state.limitKilled) return;
+      const killError = this.deps.kill(pid, 'SIGKILL');
+      if (killError === null) this.deps.log().emit('limitKill', { name, pid, signal: 'SIGKILL' }, entryRef(runtime));
+      else this.deps.log().emit('limitKillFailed', { name, pid, signal: 'SIGKILL', error: killError }, entryRef(runtime));
+    });
   }
 
   private stallsUp(runtime: Runtime): void {

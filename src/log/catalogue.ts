@@ -24,6 +24,22 @@ function address(f: { host: string; port: number }): string {
   return `${f.host.includes(':') ? `[${f.host}]` : f.host}:${f.port}`;
 }
 
+/** Which limit a resource message is about: the value sampled and the limit, in bytes or percent of one core. */
+type LimitWhere = { name: string; pid: number; kind: 'rss' | 'cpu'; value: number; limit: number };
+
+// A limit's value as its option writes it: max_rss in binary units, max_cpu in percent.
+function limitValue(kind: 'rss' | 'cpu', value: number): string {
+  if (kind === 'cpu') return `${Math.round(value * 10) / 10}%`;
+  const units: [string, number][] = [['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]];
+  const [unit, size] = units.find(([, bytes]) => value >= bytes) ?? ['', 1];
+  return `${Math.round((value / size) * 10) / 10}${unit}`;
+}
+
+function limitText(f: LimitWhere, relation: string): string {
+  const option = f.kind === 'rss' ? 'max_rss' : 'max_cpu';
+  return `('${f.name}',pid=${f.pid}) ${f.kind}=${limitValue(f.kind, f.value)} ${relation} ${option}=${limitValue(f.kind, f.limit)}`;
+}
+
 /** Which alert destination a delivery message is about. */
 type AlertWhere = { destination: string; kind: string };
 
@@ -51,6 +67,28 @@ export const MSG = Object.freeze({
   ),
   monitorOff: def<Name & { pentId: number }>('PC110', 'notice', (f) => `Monitoring stopped ('${f.name}') pent_id=${f.pentId}`),
   monitorOn: def<Name & { pentId: number }>('PC111', 'notice', (f) => `Monitoring started ('${f.name}') pent_id=${f.pentId}`),
+  limitBreached: def<LimitWhere & { hold: number; action: 'log' | 'restart' }>(
+    'PC120',
+    'warning',
+    (f) => `Resource limit breached ${limitText(f, '>')} for ${f.hold}s; action=${f.action}`,
+  ),
+  limitCleared: def<LimitWhere>('PC121', 'notice', (f) => `Resource limit cleared ${limitText(f, '<=')}`),
+  limitKill: def<NamePid & { signal: string }>(
+    'PC122',
+    'notice',
+    (f) => `Restart for resource limit ('${f.name}',pid=${f.pid}): ${f.signal} sent; the restart follows its end`,
+  ),
+  limitKillFailed: def<NamePid & { signal: string; error: string }>(
+    'PC123',
+    'err',
+    (f) => `Restart for resource limit ('${f.name}',pid=${f.pid}) failed: ${f.signal} not sent: ${f.error}; the process keeps running`,
+  ),
+  usageUnreadable: def<{ error: string }>(
+    'PC124',
+    'warning',
+    (f) => `Resource usage sample failed: ${f.error}; CPU and RSS unknown and limits not checked until a sample succeeds`,
+  ),
+  usageReadable: def<{ seconds: number }>('PC125', 'notice', (f) => `Resource usage sampled again after ${f.seconds}s of failed samples`),
 
   stallWeb: def<StallFound>('PC201', 'err', (f) => `Find Web Server Stall: pid = ${f.pid} : port = ${f.port}`),
   stallSocket: def<StallFound>(

@@ -4,7 +4,7 @@ import type { EntryRule, RetryOverAction } from '../pfile/types.js';
 import type { FieldsOf, MessageKey } from '../log/catalogue.js';
 
 export type ProcSts = 'INIT' | 'AVAIL' | 'DOWN' | 'RESTART' | 'UNAVAIL';
-export type RestartReason = 'down' | 'zombie' | 'stall' | 'notfound';
+export type RestartReason = 'down' | 'zombie' | 'stall' | 'notfound' | 'limit';
 export type ScriptOutcome = 'ok' | 'failed' | 'timeout';
 
 /** Where a RESTART stands: the script is running, or pcheck is looking for the new process. */
@@ -25,6 +25,8 @@ export interface EntryState {
   readonly reason: RestartReason | null;
   /** The process was killed for a stall: its death, when noticed, is a restart with reason stall. */
   readonly stallKilled: boolean;
+  /** The process was signalled for a resource limit (limit_action=restart): its death is a restart with reason limit. */
+  readonly limitKilled: boolean;
 }
 
 export type EntryEvent =
@@ -33,6 +35,7 @@ export type EntryEvent =
   | { readonly type: 'died'; readonly how: 'gone' | 'reused' | 'zombie' }
   | { readonly type: 'stalled' }
   | { readonly type: 'stallKillFailed' }
+  | { readonly type: 'limitBreached' }
   | { readonly type: 'scriptDone'; readonly outcome: ScriptOutcome }
   | { readonly type: 'stop' }
   | { readonly type: 'start' };
@@ -73,6 +76,7 @@ export function initialState(rule: EntryRule): EntryState {
     phase: null,
     reason: null,
     stallKilled: false,
+    limitKilled: false,
   };
 }
 
@@ -143,9 +147,15 @@ export function transition(state: EntryState, event: EntryEvent, clock: Clock): 
       const effect =
         event.how === 'zombie' ? log('zombie', { name, pid }) : log('down', { name, pid, reason: event.how });
       // AVAIL -> DOWN -> RESTART: gone, zombie, or its pid now names another process; after a stall
-      // kill, this is the death that kill caused, and the restart's reason is stall
-      const down: EntryState = { ...state, procSts: 'DOWN', stallKilled: false };
-      const reason: RestartReason = state.stallKilled ? 'stall' : event.how === 'zombie' ? 'zombie' : 'down';
+      // kill (or a limit's signal), this is the death that kill caused, and the reason is stall (limit)
+      const down: EntryState = { ...state, procSts: 'DOWN', stallKilled: false, limitKilled: false };
+      const reason: RestartReason = state.stallKilled
+        ? 'stall'
+        : state.limitKilled
+          ? 'limit'
+          : event.how === 'zombie'
+            ? 'zombie'
+            : 'down';
       return beginRestart(down, reason, [effect], clock);
     }
 
@@ -153,6 +163,12 @@ export function transition(state: EntryState, event: EntryEvent, clock: Clock): 
       if (state.procSts !== 'AVAIL' || state.pid === null) throw new TransitionError(state, event);
       // AVAIL -> AVAIL: the stall probe killed it; death monitoring notices the death and restarts
       return { state: { ...state, stallKilled: true }, effects: [] };
+    }
+
+    case 'limitBreached': {
+      if (state.procSts !== 'AVAIL' || state.pid === null) throw new TransitionError(state, event);
+      // AVAIL -> AVAIL: signalled for a held limit breach; death monitoring notices the end and restarts
+      return { state: { ...state, limitKilled: true }, effects: [] };
     }
 
     case 'stallKillFailed': {

@@ -27,6 +27,9 @@ export const FORMS = Object.freeze({
   /** PS_EXEC and PS_ACTION error. */
   flag: { kind: 'whole', min: 0, max: 1 },
   uid: { kind: 'whole', min: 0, max: LIMITS.uid },
+  usageInterval: { kind: 'seconds', min: 0.1, max: LIMITS.timerSeconds },
+  /** limit_hold: 0 means the first sample over the limit counts. */
+  limitHold: { kind: 'seconds', min: 0, max: LIMITS.timerSeconds },
 } satisfies Record<string, NumberForm>);
 
 export type NumberReading = { readonly value: number } | { readonly error: string };
@@ -66,4 +69,37 @@ function span(seconds: number): string {
   if (days >= 1) return `about ${days} days`;
   const hours = Math.floor(seconds / 3600);
   return hours === 1 ? 'an hour' : `about ${hours} hours`;
+}
+
+/** Units of max_rss: binary, as ps and top count memory (K = 1024 bytes). */
+export const SIZE_UNITS = Object.freeze({ '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 });
+/** Largest max_rss, in bytes: 1 PiB (written 1048576G). */
+export const MAX_SIZE = 1024 ** 5;
+/** Largest max_cpu, in percent of one core: 1000 cores busy. */
+export const MAX_CPU_PERCENT = 100000;
+
+const SIZE = /^([0-9]+(?:\.[0-9]+)?)([KMG]?)$/;
+
+/**
+ * Reads a size: a number and a unit K, M or G (binary: K = 1024 bytes), or a whole number of bytes;
+ * `512M`, `1.5G`, `65536`. Above 0, at most MAX_SIZE; a fraction of a byte is dropped.
+ */
+export function readSize(field: string, text: string): NumberReading {
+  const match = SIZE.exec(text);
+  const unit = (match?.[2] ?? '') as keyof typeof SIZE_UNITS;
+  const number = match?.[1] ?? '';
+  const bytes = Math.floor(Number(number) * SIZE_UNITS[unit]);
+  if (match !== null && (unit !== '' || WHOLE.test(number)) && bytes > 0 && bytes <= MAX_SIZE) return { value: bytes };
+  return {
+    error: `${field} must be a size above 0 and at most 1048576G: a number with K, M or G (1K = 1024 bytes) like 512M or 1.5G, or a whole number of bytes (got ${quoted(text)})`,
+  };
+}
+
+/** Reads a CPU percentage of one core: above 0, at most MAX_CPU_PERCENT; 150 = one and a half cores. */
+export function readPercent(field: string, text: string): NumberReading {
+  const value = Number(text);
+  if (SECONDS.test(text) && value > 0 && value <= MAX_CPU_PERCENT) return { value };
+  return {
+    error: `${field} must be a percentage of one core above 0 and at most ${MAX_CPU_PERCENT}, written in decimal like 90 or 150 (above 100: more than one core) (got ${quoted(text)})`,
+  };
 }

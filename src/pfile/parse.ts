@@ -1,7 +1,7 @@
 // pfile text -> {config, errors, warnings}. Pure: the facts it needs about the machine come from `host`.
 import { dirname, resolve } from 'node:path';
 import { lex, type LogicalLine } from './lexer.js';
-import { FORMS, isWhole, readNumber, type NumberForm } from './numbers.js';
+import { FORMS, isWhole, readNumber, readPercent, readSize, type NumberForm } from './numbers.js';
 import { readListen } from './listen.js';
 import { BLOCK_NAMES, buildStallRule, PS_LINES, type PsLine, type PsValue } from './stall.js';
 import {
@@ -13,6 +13,7 @@ import {
   type Config,
   type Diagnostic,
   type EntryRule,
+  type LimitAction,
   type MetricsListen,
   type ParseHost,
   type ParseResult,
@@ -20,10 +21,23 @@ import {
   type StallRule,
 } from './types.js';
 
-const GLOBALS = ['MonitorInterval', 'MsgCheckInterval', 'DumpFileName', 'LivenessInterval', 'LogFile', 'AlertFile', 'MetricsListen'] as const;
+const GLOBALS = ['MonitorInterval', 'MsgCheckInterval', 'DumpFileName', 'LivenessInterval', 'LogFile', 'AlertFile', 'MetricsListen', 'UsageInterval'] as const;
 type Global = (typeof GLOBALS)[number];
-const OPTIONS = ['args', 'user', 'pidfile', 'script_timeout', 'start_wait', 'tls_verify', 'tls_ca'] as const;
+const OPTIONS = [
+  'args',
+  'user',
+  'pidfile',
+  'script_timeout',
+  'start_wait',
+  'tls_verify',
+  'tls_ca',
+  'max_rss',
+  'max_cpu',
+  'limit_hold',
+  'limit_action',
+] as const;
 const ACTIONS: readonly RetryOverAction[] = ['continue', 'shutdown', 'exit'];
+const LIMIT_ACTIONS: readonly LimitAction[] = ['log', 'restart'];
 
 interface EntryDraft {
   rule: Omit<EntryRule, 'stall'>;
@@ -154,6 +168,7 @@ function buildConfig(
     file,
     monitorInterval,
     livenessInterval,
+    usageInterval: seconds('UsageInterval', DEFAULTS.usageInterval, FORMS.usageInterval),
     dumpFileName: path('DumpFileName'),
     // neither none nor an absolute path: path() reports the error
     logFile: logFileSetting(globals.get('LogFile')?.value) ?? path('LogFile') ?? 'default',
@@ -239,6 +254,10 @@ function readEntry(
   let startWait: number = DEFAULTS.startWait;
   let tlsVerify = false;
   let tlsCa: string | null = null;
+  let maxRss: number | null = null;
+  let maxCpu: number | null = null;
+  let limitHold: number = DEFAULTS.limitHold;
+  let limitAction: LimitAction = DEFAULTS.limitAction;
   const duration = (name: string, text: string, fallback: number): number => {
     const reading = readNumber(name, text, FORMS.duration);
     if ('error' in reading) {
@@ -305,13 +324,41 @@ function readEntry(
         else tlsCa = value;
         break;
       }
+      case 'max_rss': {
+        const reading = readSize('max_rss', value);
+        if ('error' in reading) error(reading.error);
+        else maxRss = reading.value;
+        break;
+      }
+      case 'max_cpu': {
+        const reading = readPercent('max_cpu', value);
+        if ('error' in reading) error(reading.error);
+        else maxCpu = reading.value;
+        break;
+      }
+      case 'limit_hold': {
+        const reading = readNumber('limit_hold', value, FORMS.limitHold);
+        if ('error' in reading) error(`${reading.error}; the default is ${DEFAULTS.limitHold}`);
+        else limitHold = reading.value;
+        break;
+      }
+      case 'limit_action': {
+        const action = LIMIT_ACTIONS.find((candidate) => candidate === value.toLowerCase());
+        if (action === undefined) error(`limit_action must be log or restart (got ${quoted(value)})`);
+        else limitAction = action;
+        break;
+      }
       default:
         error(`unknown option "${name}="; options are ${OPTIONS.map((known) => `${known}=`).join(', ')}`);
     }
   }
+  const limits = Object.freeze({ maxRss, maxCpu, hold: limitHold, action: limitAction });
+  if (maxRss === null && maxCpu === null && options.some((option) => /^limit_(hold|action)=/.test(option))) {
+    report(line, 'warning', 'limit_hold= and limit_action= do nothing without max_rss= or max_cpu=');
+  }
   if (errorsBefore.count > 0) return null;
   return {
-    rule: { pentId, line, pname, restartScript, retryCount, grace, retryOverAction, args, user, uid, pidfile, scriptTimeout, startWait, tlsVerify, tlsCa },
+    rule: { pentId, line, pname, restartScript, retryCount, grace, retryOverAction, args, user, uid, pidfile, scriptTimeout, startWait, tlsVerify, tlsCa, limits },
     stall: [],
   };
 }

@@ -28,6 +28,20 @@ export interface StallRule {
   readonly actionOnKillFail: boolean;
 }
 
+/** What a held resource-limit breach does: `log` only (PC120), or also a restart with reason `limit`. */
+export type LimitAction = 'log' | 'restart';
+
+/** An entry's resource limits (max_rss=, max_cpu=, limit_hold=, limit_action=). */
+export interface EntryLimits {
+  /** Resident memory in bytes; null: no limit. */
+  readonly maxRss: number | null;
+  /** CPU in percent of one core (200 = two cores busy); null: no limit. */
+  readonly maxCpu: number | null;
+  /** Seconds a breach must last, sample after sample, before it counts. */
+  readonly hold: number;
+  readonly action: LimitAction;
+}
+
 export type ArgsMatch =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'regex'; readonly source: string; readonly flags: string };
@@ -55,7 +69,13 @@ export interface EntryRule {
   readonly tlsVerify: boolean;
   /** PEM file of the CA(s) to trust when verifying, instead of the system's. */
   readonly tlsCa: string | null;
+  readonly limits: EntryLimits;
   readonly stall: readonly StallRule[];
+}
+
+/** Whether an entry has a resource limit to check. */
+export function hasLimits(limits: EntryLimits): boolean {
+  return limits.maxRss !== null || limits.maxCpu !== null;
 }
 
 export interface Config {
@@ -65,6 +85,8 @@ export interface Config {
   readonly monitorInterval: number;
   /** Seconds between cheap liveness reads of known pids. */
   readonly livenessInterval: number;
+  /** Seconds between samples of the watched processes' CPU and RSS (UsageInterval). */
+  readonly usageInterval: number;
   readonly dumpFileName: string | null;
   /**
    * The structured log: an absolute path; `default` (LogFile not written) for the file
@@ -120,6 +142,9 @@ export interface ParseHost {
 export const DEFAULTS = Object.freeze({
   monitorInterval: 10,
   livenessInterval: 0.2,
+  usageInterval: 5,
+  limitHold: 60,
+  limitAction: 'log' as LimitAction,
   retryCount: 3,
   grace: 86400,
   retryOverAction: 'continue' as RetryOverAction,

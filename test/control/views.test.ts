@@ -29,6 +29,10 @@ describe('show rule', () => {
       start_wait: 30,
       tls_verify: false,
       tls_ca: null,
+      max_rss: null,
+      max_cpu: null,
+      limit_hold: 60,
+      limit_action: 'log',
       stall_chk: [
         { kind: 'web', block: '_bi_webserv', host: '127.0.0.1', port: 8080, path: '/', interval: 30, retry_over: 120, timeout: 10, exec_error: 1, action_error: 1 },
       ],

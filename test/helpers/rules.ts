@@ -18,6 +18,7 @@ export function rule(overrides: Partial<EntryRule> = {}): EntryRule {
     startWait: DEFAULTS.startWait,
     tlsVerify: false,
     tlsCa: null,
+    limits: { maxRss: null, maxCpu: null, hold: DEFAULTS.limitHold, action: DEFAULTS.limitAction },
     stall: [],
     ...overrides,
   };
@@ -28,6 +29,7 @@ export function config(entries: EntryRule[], overrides: Partial<Config> = {}): C
     file: '/etc/pcheck/test.pfile',
     monitorInterval: DEFAULTS.monitorInterval,
     livenessInterval: DEFAULTS.livenessInterval,
+    usageInterval: DEFAULTS.usageInterval,
     dumpFileName: null,
     logFile: 'none',
     entries,

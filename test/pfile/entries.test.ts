@@ -75,6 +75,7 @@ describe('process entries', () => {
       startWait: 30,
       tlsVerify: false,
       tlsCa: null,
+      limits: { maxRss: null, maxCpu: null, hold: 60, action: 'log' },
       stall: [],
     });
   });
@@ -125,7 +126,7 @@ describe('process entries', () => {
       '3: retry_over_action must be continue, shutdown or exit (got "explode")',
       '4: restart_script /missing/script: no such file; it must be an executable file',
       '5: restart_script /noexec/script: not executable; it must be an executable file',
-      '6: unknown option "bogus="; options are args=, user=, pidfile=, script_timeout=, start_wait=, tls_verify=, tls_ca=',
+      '6: unknown option "bogus="; options are args=, user=, pidfile=, script_timeout=, start_wait=, tls_verify=, tls_ca=, max_rss=, max_cpu=, limit_hold=, limit_action=',
     ]);
   });
 

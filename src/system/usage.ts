@@ -1,0 +1,96 @@
+// CPU % and resident memory of many processes in one pidusage call, bounded by a timeout.
+// pidusage keeps, per pid, the last reading (to compute CPU % between two calls) and an open
+// descriptor on its /proc/<pid>/stat; this module makes those safe to keep in a daemon.
+import pidusage from 'pidusage';
+
+/** One process's usage; cpuPercent is null on its first reading (pidusage has nothing to compare with). */
+export interface Usage {
+  /** Percent of one core since the previous sample: 200 = two cores busy. */
+  readonly cpuPercent: number | null;
+  readonly rssBytes: number;
+}
+
+/** A sample: the usage of each pid that could be read (a pid gone or unreadable is absent). */
+export type UsageSample = ReadonlyMap<number, Usage>;
+
+export class UsageTimeout extends Error {
+  constructor(readonly ms: number) {
+    super(`timeout after ${ms} ms`);
+  }
+}
+
+type Read = (pids: number[], options: { maxage: number }) => Promise<Record<string, pidusage.Status | undefined | null>>;
+
+/**
+ * Samples pids with pidusage. `intervalMs` is the caller's sampling period: pidusage's history of a
+ * pid no longer asked for expires after 3 periods (closing its descriptor). A pid that fails to
+ * read is not asked again for 2 expiry times: its history (and the descriptor, which on a reused pid
+ * would still name the dead process) is dropped first, so a reused pid reads afresh.
+ */
+export class UsageSampler {
+  /** pid -> monotonic ms of its last successful reading. */
+  private readonly known = new Map<number, number>();
+  /** pid -> monotonic ms it may be asked again. */
+  private readonly resting = new Map<number, number>();
+  private readonly maxAge: number;
+
+  constructor(
+    intervalMs: number,
+    private readonly timeoutMs: number,
+    private readonly now: () => number = () => performance.now(),
+    private readonly read: Read = (pids, options) => pidusage(pids, options),
+  ) {
+    this.maxAge = Math.max(3 * intervalMs, 1000);
+  }
+
+  /** One sample of `pids`; rejects with UsageTimeout, or with the error of a call that failed as a whole. */
+  async sample(pids: readonly number[]): Promise<UsageSample> {
+    const now = this.now();
+    for (const [pid, until] of this.resting) if (until <= now) this.resting.delete(pid);
+    const asked = [...new Set(pids)].filter((pid) => Number.isSafeInteger(pid) && pid > 0 && !this.resting.has(pid));
+    const result = new Map<number, Usage>();
+    if (asked.length === 0) return result;
+    // with one pid, pidusage rejects when that pid cannot be read (with more, it leaves it out)
+    const read = this.read(asked, { maxage: this.maxAge }).catch((error: NodeJS.ErrnoException): Record<string, null> => {
+      if (asked.length === 1 && typeof error?.code === 'string') return {};
+      throw error;
+    });
+    const stats = await this.withTimeout(read, asked);
+    const at = this.now();
+    for (const pid of asked) {
+      const stat = stats[String(pid)];
+      if (stat === undefined || stat === null || !Number.isFinite(stat.memory)) {
+        this.known.delete(pid);
+        this.resting.set(pid, at + 2 * this.maxAge);
+        continue;
+      }
+      const last = this.known.get(pid);
+      // a first reading, or one after pidusage forgot the pid: its CPU % means nothing
+      const fresh = last !== undefined && at - last < this.maxAge;
+      result.set(pid, { cpuPercent: fresh && Number.isFinite(stat.cpu) ? stat.cpu : null, rssBytes: stat.memory });
+      this.known.set(pid, at);
+    }
+    for (const [pid, last] of this.known) if (at - last >= this.maxAge) this.known.delete(pid);
+    return result;
+  }
+
+  private withTimeout<T>(work: Promise<T>, asked: readonly number[]): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // the late answer is dropped; the pids' histories are left to pidusage's expiry
+        for (const pid of asked) this.known.delete(pid);
+        reject(new UsageTimeout(this.timeoutMs));
+      }, this.timeoutMs);
+      work.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  }
+}
