@@ -33,7 +33,8 @@ export interface MetricsOptions {
 
 const PROC_STATES = ['INIT', 'AVAIL', 'DOWN', 'RESTART', 'UNAVAIL', 'UNKNOWN'] as const;
 const STALL_STATES = ['INIT', 'AVAIL', 'DETECT', 'UNAVAIL', 'UNKNOWN'] as const;
-const RESTART_REASONS = ['down', 'zombie', 'stall', 'notfound'] as const;
+const RESTART_REASONS = ['down', 'zombie', 'stall', 'notfound', 'limit'] as const;
+const LIMIT_KINDS = ['rss', 'cpu'] as const;
 const PROBE_FAULTS: readonly ProbeFault[] = ['server', 'unknown'];
 const ENTRY = ['pent_id', 'pname'] as const;
 const DEFAULT_USAGE_TIMEOUT_MS = 2000;
@@ -68,6 +69,7 @@ export class PcheckMetrics {
   private readonly series = new Map<string, { metric: Counter<string> | Histogram<string>; labels: Record<string, string> }[]>();
   private readonly restarts: Counter<string>;
   private readonly retryOvers: Counter<string>;
+  private readonly limitBreaches: Counter<string>;
   private readonly probeFailures: Counter<string>;
   private readonly scriptDuration: Histogram<string>;
   private readonly probeDuration: Histogram<string>;
@@ -156,7 +158,7 @@ export class PcheckMetrics {
     const track = this.track.bind(this);
     this.restarts = new Counter({
       name: 'pcheck_entry_restarts_total',
-      help: 'Restarts of the entry (runs of its restart script), by reason: down, zombie, stall, notfound.',
+      help: 'Restarts of the entry (runs of its restart script), by reason: down, zombie, stall, notfound, limit.',
       labelNames: [...ENTRY, 'reason'],
       registers,
       collect: zeroes((view) => RESTART_REASONS.map((reason) => track(this.restarts, { ...labelsOf(view), reason }))),
@@ -167,6 +169,13 @@ export class PcheckMetrics {
       labelNames: ENTRY,
       registers,
       collect: zeroes((view) => [track(this.retryOvers, labelsOf(view))]),
+    });
+    this.limitBreaches = new Counter({
+      name: 'pcheck_entry_limit_breaches_total',
+      help: 'Resource limits breached for their hold time (PC120), by limit: rss (max_rss) or cpu (max_cpu).',
+      labelNames: [...ENTRY, 'limit'],
+      registers,
+      collect: zeroes((view) => LIMIT_KINDS.map((limit) => track(this.limitBreaches, { ...labelsOf(view), limit }))),
     });
     this.probeFailures = new Counter({
       name: 'pcheck_probe_failures_total',
@@ -257,6 +266,9 @@ export class PcheckMetrics {
         return;
       case 'retryOver':
         if (event.entry !== null) this.retryOvers.inc(this.track(this.retryOvers, labelsOf(event.entry)));
+        return;
+      case 'limitBreached':
+        if (event.entry !== null) this.limitBreaches.inc(this.track(this.limitBreaches, { ...labelsOf(event.entry), limit: String(event.fields.kind) }));
         return;
       case 'reloaded':
         this.reloadOk.set(1);

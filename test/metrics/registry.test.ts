@@ -88,20 +88,24 @@ describe('metrics registry', () => {
   it('counters come from the event stream: restarts by reason, retry overs; zero series exist from the start', async () => {
     const { metrics } = setup([view({ stall_chk: [{ kind: 'skt', state: 'AVAIL' }] })]);
     const before = await samples(metrics);
-    for (const reason of ['down', 'zombie', 'stall', 'notfound']) expect(before).toContain(`pcheck_entry_restarts_total{${HTTPD},reason="${reason}"} 0`);
+    for (const reason of ['down', 'zombie', 'stall', 'notfound', 'limit']) expect(before).toContain(`pcheck_entry_restarts_total{${HTTPD},reason="${reason}"} 0`);
     expect(before).toContain(`pcheck_entry_retry_overs_total{${HTTPD}} 0`);
+    expect(before).toContain(`pcheck_entry_limit_breaches_total{${HTTPD},limit="rss"} 0`);
     expect(before).toContain(`pcheck_probe_failures_total{${HTTPD},kind="skt",fault="server"} 0`);
     const entry = { pentId: 1, pname: '/usr/sbin/httpd' };
     metrics.sink(eventOf('tryRestart', { name: entry.pname, reason: 'down', retry: 1 }, entry));
     metrics.sink(eventOf('tryRestart', { name: entry.pname, reason: 'down', retry: 2 }, entry));
     metrics.sink(eventOf('tryRestart', { name: entry.pname, reason: 'zombie', retry: 3 }, entry));
     metrics.sink(eventOf('retryOver', { name: entry.pname, action: 'continue', retries: 3 }, entry));
+    metrics.sink(eventOf('limitBreached', { name: entry.pname, pid: 5, kind: 'rss', value: 300 * 2 ** 20, limit: 200 * 2 ** 20, hold: 60, action: 'restart' }, entry));
     metrics.sink(eventOf('up', { name: entry.pname, pid: 5 }, entry));
     const after = await samples(metrics);
     expect(after).toContain(`pcheck_entry_restarts_total{${HTTPD},reason="down"} 2`);
     expect(after).toContain(`pcheck_entry_restarts_total{${HTTPD},reason="zombie"} 1`);
     expect(after).toContain(`pcheck_entry_restarts_total{${HTTPD},reason="stall"} 0`);
     expect(after).toContain(`pcheck_entry_retry_overs_total{${HTTPD}} 1`);
+    expect(after).toContain(`pcheck_entry_limit_breaches_total{${HTTPD},limit="rss"} 1`);
+    expect(after).toContain(`pcheck_entry_limit_breaches_total{${HTTPD},limit="cpu"} 0`);
   });
 
   it('reload success and failure', async () => {

@@ -20,6 +20,7 @@ const ENTRY_METRICS = [
   'pcheck_entry_stall_state',
   'pcheck_entry_restarts_total',
   'pcheck_entry_retry_overs_total',
+  'pcheck_entry_limit_breaches_total',
   'pcheck_entry_retries_in_window',
   'pcheck_entry_last_restart_timestamp_seconds',
   'pcheck_entry_cpu_seconds_total',
@@ -47,6 +48,7 @@ const ALERTS = [
   'PcheckAbsent',
   'PcheckAlertDestinationBacklog',
   'PcheckConfigReloadFailed',
+  'PcheckResourceLimit',
 ];
 
 const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'inf', 'nan']);
@@ -96,13 +98,13 @@ describe('templates/prometheus with promtool', () => {
   it('promtool check config accepts prometheus.yml, its rule file and its file_sd targets', async () => {
     const result = await promtool('check', 'config', join(DIR, 'prometheus.yml'));
     expect(result.stderr + result.stdout).toContain('SUCCESS: 1 rule files found');
-    expect(result.stderr + result.stdout).toContain('SUCCESS: 8 rules found');
+    expect(result.stderr + result.stdout).toContain('SUCCESS: 9 rules found');
     expect(result.status).toBe(0);
   });
 
   it('promtool check rules accepts the rules (lint included), one or more rules per alert', async () => {
     const result = await promtool('check', 'rules', RULES);
-    expect(result.stdout).toContain('SUCCESS: 8 rules found');
+    expect(result.stdout).toContain('SUCCESS: 9 rules found');
     expect(result.status).toBe(0);
     const named = [...readFileSync(RULES, 'utf8').matchAll(/^\s*- alert: (\w+)$/gm)].map((match) => match[1]);
     expect(new Set(named)).toEqual(new Set(ALERTS));
@@ -274,7 +276,7 @@ describe('a real Prometheus with the shipped rules', () => {
       }
     }
     expect(new Set(groups.flatMap((group) => group.rules.map((rule) => rule.name)))).toEqual(new Set(ALERTS));
-    expect(groups.flatMap((group) => group.rules).length).toBe(8);
+    expect(groups.flatMap((group) => group.rules).length).toBe(9);
 
     // the pcheck target does not answer: up == 0, so PcheckAbsent (scrape_failed) is pending for it (for: 1m)
     const absent = await eventually(
