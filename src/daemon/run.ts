@@ -15,7 +15,6 @@ import type { MessageLog } from '../log/types.js';
 import { timed, timedProbe, timedScript } from '../metrics/instrument.js';
 import { PcheckMetrics } from '../metrics/registry.js';
 import { MetricsEndpoint } from '../metrics/server.js';
-import { readUsage } from '../metrics/usage.js';
 import { loadPfile } from '../pfile/load.js';
 import { formatDiagnostic, formatListen, type Config, type Diagnostic } from '../pfile/types.js';
 import { PROBES } from '../probes/index.js';
@@ -145,7 +144,8 @@ class Daemon {
     this.log = this.openLog(config);
     this.events.subscribe((event) => this.log.write(event));
     this.metrics = new PcheckMetrics(
-      { views: () => this.supervisor.views() ?? [], alertQueues: () => this.alerts?.status() ?? [], usage: readUsage },
+      // a scrape reports the last resource sample (at most UsageInterval old): pidusage runs on the sampler's schedule only
+      { views: () => this.supervisor.views() ?? [], alertQueues: () => this.alerts?.status() ?? [], usage: async () => this.usageSampler.latest() },
       { version: packageVersion() },
     );
     this.events.subscribe(this.metrics.sink);

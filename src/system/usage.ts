@@ -8,6 +8,8 @@ export interface Usage {
   /** Percent of one core since the previous sample: 200 = two cores busy. */
   readonly cpuPercent: number | null;
   readonly rssBytes: number;
+  /** CPU time the process has used since it started, user and system, in ms (pidusage's ctime). */
+  readonly cpuMs: number;
 }
 
 /** A sample: the usage of each pid that could be read (a pid gone or unreadable is absent). */
@@ -33,6 +35,7 @@ export class UsageSampler {
   /** pid -> monotonic ms it may be asked again. */
   private readonly resting = new Map<number, number>();
   private readonly maxAge: number;
+  private latestSample: UsageSample = new Map();
 
   constructor(
     intervalMs: number,
@@ -67,11 +70,17 @@ export class UsageSampler {
       const last = this.known.get(pid);
       // a first reading, or one after pidusage forgot the pid: its CPU % means nothing
       const fresh = last !== undefined && at - last < this.maxAge;
-      result.set(pid, { cpuPercent: fresh && Number.isFinite(stat.cpu) ? stat.cpu : null, rssBytes: stat.memory });
+      result.set(pid, { cpuPercent: fresh && Number.isFinite(stat.cpu) ? stat.cpu : null, rssBytes: stat.memory, cpuMs: stat.ctime });
       this.known.set(pid, at);
     }
     for (const [pid, last] of this.known) if (at - last >= this.maxAge) this.known.delete(pid);
+    this.latestSample = result;
     return result;
+  }
+
+  /** The last sample taken: what a metrics scrape reports, without a pidusage call of its own. */
+  latest(): UsageSample {
+    return this.latestSample;
   }
 
   private withTimeout<T>(work: Promise<T>, asked: readonly number[]): Promise<T> {

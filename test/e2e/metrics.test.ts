@@ -90,7 +90,7 @@ describe('metrics endpoint', () => {
     box = sandbox();
     const port = await freePort();
     const silent = await freePort();
-    const { fixture, pfile } = watchedFixture(box, `MetricsListen 127.0.0.1:${port}\n`);
+    const { fixture, pfile } = watchedFixture(box, `MetricsListen 127.0.0.1:${port}\nUsageInterval 0.5\n`);
     // a socket probe to a port nothing listens on: failures by the server's fault, long before a stall
     writeFileSync(pfile, `${readFileSync(pfile, 'utf8')}_bi_socket {\n PS_EXEC DLL:x:DIRECT:1:1:0:2:600:${silent}\n}\n`);
     pcheck = new Pcheck(pfile, box.env);
@@ -99,8 +99,11 @@ describe('metrics endpoint', () => {
     await pcheck.waitForCount(upLine(fixture), 2);
     const text = await eventually(async () => {
       const scraped = (await get({ port })).body;
-      return (valueOf(scraped, 'pcheck_probe_failures_total{pent_id="1",pname="' + fixture + '",kind="skt",fault="server"}') ?? 0) > 0 ? scraped : undefined;
-    }, 20_000, 'a counted probe failure');
+      const failed = (valueOf(scraped, 'pcheck_probe_failures_total{pent_id="1",pname="' + fixture + '",kind="skt",fault="server"}') ?? 0) > 0;
+      // resource series come from the last usage sample (every 0.5 s here), which must have seen the new pid
+      const sampled = valueOf(scraped, 'pcheck_entry_resident_memory_bytes{pent_id="1",pname="' + fixture + '"}') !== undefined;
+      return failed && sampled ? scraped : undefined;
+    }, 20_000, 'a counted probe failure and a resource sample');
     const checked = await promtoolCheck(text);
     expect(checked.output).toBe('');
     expect(checked.status).toBe(0);

@@ -1,0 +1,99 @@
+// The fleet view's cost: `/metrics` scrape time with 1000 entries (goal < 50 ms), and the idle CPU
+// of pcheck with 100 entries with the metrics endpoint (scraped every 5 s) and resource sampling
+// (UsageInterval 5) on, against both off: the CPU they add (goal < 1 % of a core).
+import { writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startPcheck, waitFor } from './daemon.js';
+import { benchEnv, cpuMs, killStarted, name, percentile, report, sleep, startSleepers, tempDir, writeRestartScript } from './lib.js';
+
+const WINDOW_MS = 30_000;
+/** "Off": no endpoint, and a sampling interval so long that no sample is taken in the window. */
+const USAGE_OFF = 'UsageInterval 2147483\n';
+
+/** A free TCP port on 127.0.0.1. */
+async function freePort() {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One GET /metrics; resolves with its wall time in ms and the body's size. */
+function scrape(port) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const req = request({ host: '127.0.0.1', port, path: '/metrics' }, (response) => {
+      let bytes = 0;
+      response.on('data', (chunk) => (bytes += chunk.length));
+      response.on('end', () => resolve({ ms: performance.now() - started, bytes }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** pcheck -F over `count` sleepers with `head` in its pfile; `body` runs once every entry is Up. */
+async function withPcheck(count, head, body) {
+  const temp = tempDir();
+  const pids = await startSleepers(count);
+  const script = writeRestartScript(temp.dir);
+  const pfile = join(temp.dir, 'pfile');
+  writeFileSync(pfile, `${head}${pids.map((_, index) => `${name(index)} ${script}`).join('\n')}\n`);
+  const env = benchEnv({ PCHECK_RUN_DIR: join(temp.dir, 'run'), PCHECK_LOG_DIR: join(temp.dir, 'log'), PCHECK_SYSLOG_SOCKET: join(temp.dir, 'none') });
+  const pcheck = startPcheck(pfile, env);
+  try {
+    await waitFor(() => pcheck.lines.filter((line) => line.endsWith(') Up')).length >= count, 60_000, `${count} Up lines`);
+    await sleep(2000);
+    return await body(pcheck);
+  } finally {
+    pcheck.child.kill('SIGKILL');
+    await killStarted();
+    temp.remove();
+  }
+}
+
+/** Whole-process CPU % of a core over WINDOW_MS, calling `during` every 5 s meanwhile. */
+async function idleCpu(pcheck, during = async () => undefined) {
+  const before = cpuMs(pcheck.child.pid);
+  const end = Date.now() + WINDOW_MS;
+  while (Date.now() < end) {
+    await during();
+    await sleep(Math.min(5000, end - Date.now()));
+  }
+  return ((cpuMs(pcheck.child.pid) - before) / WINDOW_MS) * 100;
+}
+
+export async function run() {
+  console.log('metrics: /metrics scrape time with 1000 entries; idle CPU with 100 entries, metrics and sampling on vs off');
+  const port = await freePort();
+  await withPcheck(1000, `MetricsListen 127.0.0.1:${port}\nUsageInterval 5\n`, async () => {
+    await scrape(port); // the first scrape starts the default metrics and pidusage's descriptors
+    const times = [];
+    let bytes = 0;
+    for (let round = 0; round < 20; round += 1) {
+      const result = await scrape(port);
+      times.push(result.ms);
+      bytes = result.bytes;
+      await sleep(250);
+    }
+    report('metrics', `scrape of 1000 entries p50 (${Math.round(bytes / 1024)} KiB), ms`, percentile(times, 50), 'ms', 50);
+    report('metrics', 'scrape of 1000 entries p90, ms', percentile(times, 90), 'ms', 50);
+  });
+
+  const off = await withPcheck(100, USAGE_OFF, (pcheck) => idleCpu(pcheck));
+  const onPort = await freePort();
+  const on = await withPcheck(100, `MetricsListen 127.0.0.1:${onPort}\nUsageInterval 5\n`, (pcheck) =>
+    idleCpu(pcheck, async () => {
+      await scrape(onPort);
+    }),
+  );
+  report('metrics', 'idle CPU, 100 entries, metrics and sampling off, % of a core', off, '%');
+  report('metrics', 'idle CPU, 100 entries, scraped every 5 s and sampling every 5 s, % of a core', on, '%', null, off);
+  report('metrics', 'CPU added by metrics and sampling, % of a core', on - off, '%', 1);
+}
