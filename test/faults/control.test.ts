@@ -27,12 +27,14 @@ beforeAll(async () => {
   // entries that are never found: retry_count 0 and continue put them in UNAVAIL at once, no script
   // is run; long names make `show pent` far larger than a socket buffer
   const absent = Array.from({ length: ABSENT_ENTRIES }, (_, i) => `absent-${String(i).padStart(4, '0')}-${'x'.repeat(150)} ${noop} 0 - continue\n`);
-  pfile = box.file('pfile', `${fixture} ${script} - - - start_wait=5\n${absent.join('')}`);
+  // resource sampling keeps a descriptor on the watched process's stat: sample often, and count it in the baseline
+  pfile = box.file('pfile', `UsageInterval 0.5\n${fixture} ${script} - - - start_wait=5\n${absent.join('')}`);
   startDetached(fixture);
   pcheck = new Pcheck(pfile, box.env);
   await pcheck.waitFor(/\) Up$/, 20_000);
   await pcheck.waitForCount(/Retry over \('absent-/, ABSENT_ENTRIES, 30_000);
   socketPath = runPaths(pfile, box.env.PCHECK_RUN_DIR).socket;
+  await sleep(1500);
   baseline = await settledDescriptors();
 });
 
