@@ -3,6 +3,7 @@
 // in the queues, on their own timers: nothing here ever makes the monitor wait.
 import type { AlertStatusView, AlertTestView } from '../control/protocol.js';
 import type { Emitter, PcheckEvent } from '../events/stream.js';
+import { withDeadline } from '../system/timers.js';
 import type { DeliveryQueue } from './queue.js';
 import { NOTHING_TOLD, route, type Told } from './router.js';
 import type { AlertConfig, AlertEvent, Destination, Sender } from './types.js';
@@ -85,7 +86,8 @@ export class AlertService {
         const started = this.options.now();
         const seconds = () => (this.options.now() - started) / 1000;
         try {
-          await withLimit(sender([event]), this.options.testLimitMs);
+          const limit = this.options.testLimitMs;
+          await withDeadline(sender([event]), limit, () => new Error(`no answer within ${limit / 1000} s`));
           return { destination: destination.name, kind: destination.kind, delivered: true, error: null, seconds: seconds() };
         } catch (error) {
           return { destination: destination.name, kind: destination.kind, delivered: false, error: (error as Error).message, seconds: seconds() };
@@ -179,18 +181,3 @@ function destinationKey(destination: Destination, config: AlertConfig): string {
   return JSON.stringify({ ...destination, line: 0, queue: [config.coalesceSeconds, config.retrySeconds, config.spoolLimit] });
 }
 
-function withLimit<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}

@@ -5,6 +5,7 @@ import type { PentView } from '../control/views.js';
 import type { EntryRef, PcheckEvent } from '../events/stream.js';
 import type { StallKind } from '../pfile/types.js';
 import type { ProbeFault } from '../probes/types.js';
+import { withDeadline } from '../system/timers.js';
 
 /** Resolution of nodejs_eventloop_lag_* (ms). */
 const EVENT_LOOP_PRECISION_MS = 100;
@@ -305,15 +306,8 @@ export class PcheckMetrics {
   private async readUsage(views: readonly PentView[]): Promise<ReadonlyMap<number, Usage>> {
     const pids = views.flatMap((view) => (view.pid !== null && view.proc_sts === 'AVAIL' ? [view.pid] : []));
     if (pids.length === 0) return new Map();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<ReadonlyMap<number, Usage>>((resolve) => {
-      timer = setTimeout(() => resolve(new Map()), this.usageTimeoutMs);
-    });
-    try {
-      return await Promise.race([this.source.usage(pids).catch(() => new Map<number, Usage>()), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    // a failed or late reading leaves the resource series out of this scrape
+    return withDeadline(this.source.usage(pids), this.usageTimeoutMs, () => new Error('late')).catch(() => new Map<number, Usage>());
   }
 
   private track<L extends Record<string, string>>(metric: Counter<string> | Histogram<string>, labels: L & EntryLabels): L & EntryLabels {

@@ -3,6 +3,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Config, Diagnostic } from '../pfile/types.js';
+import { withDeadline } from '../system/timers.js';
 
 /** How long -t waits for each name: a resolver that does not answer is reported, not waited for. */
 export const LOOKUP_TIMEOUT_MS = 1000;
@@ -37,17 +38,9 @@ export async function unresolvedProbeHosts(
 
 // null when the name resolves in time, else the resolver's error code or the wait that ran out.
 async function lookupError(host: string, resolve: Lookup, timeoutMs: number): Promise<string | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((settle) => {
-    timer = setTimeout(() => settle(`no answer within ${timeoutMs / 1000} s`), timeoutMs);
-  });
-  const answer = resolve(host).then(
+  const late = new Error(`no answer within ${timeoutMs / 1000} s`);
+  return withDeadline(resolve(host), timeoutMs, () => late).then(
     () => null,
-    (error: unknown) => (error as NodeJS.ErrnoException).code ?? String((error as Error).message ?? error),
+    (error: unknown) => (error === late ? late.message : ((error as NodeJS.ErrnoException).code ?? String((error as Error).message ?? error))),
   );
-  try {
-    return await Promise.race([answer, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import psList from 'ps-list';
 import type { ProcRow, ProcView } from '../control/protocol.js';
 import type { PentView } from '../control/views.js';
+import { withDeadline } from './timers.js';
 
 /** How long `show proc` waits for ps before it answers with an error. */
 export const PROC_LIST_TIMEOUT_MS = 5000;
@@ -86,12 +87,8 @@ export async function procTable(pents: readonly PentView[], timeoutMs = PROC_LIS
 
 // ps-list cannot be cancelled: past the timeout the answer is an error, and a late ps is left to end.
 async function listProcesses(timeoutMs: number): Promise<Listed[]> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ProcListError(`ps did not answer within ${timeoutMs / 1000} s; try again`)), timeoutMs);
-  });
   try {
-    const processes = await Promise.race([psList({ all: true }), timeout]);
+    const processes = await withDeadline(psList({ all: true }), timeoutMs, () => new ProcListError(`ps did not answer within ${timeoutMs / 1000} s; try again`));
     return processes.map((proc) => ({
       pid: proc.pid,
       ppid: proc.ppid,
@@ -103,8 +100,6 @@ async function listProcesses(timeoutMs: number): Promise<Listed[]> {
   } catch (error) {
     if (error instanceof ProcListError) throw error;
     throw new ProcListError(`cannot list processes with ps: ${(error as Error).message}`);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -37,3 +37,23 @@ export function every(ms: number, callback: () => void): () => void {
     cancel();
   };
 }
+
+/**
+ * `work`, or the error `onTimeout` makes if it has not settled within `ms`. The work itself is not
+ * cancelled: a late answer is dropped. A rejection that is not an Error becomes one.
+ */
+export function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

@@ -2,6 +2,7 @@
 // pidusage keeps, per pid, the last reading (to compute CPU % between two calls) and an open
 // descriptor on its /proc/<pid>/stat; this module makes those safe to keep in a daemon.
 import pidusage from 'pidusage';
+import { withDeadline } from './timers.js';
 
 /** One process's usage; cpuPercent is null on its first reading (pidusage has nothing to compare with). */
 export interface Usage {
@@ -84,22 +85,10 @@ export class UsageSampler {
   }
 
   private withTimeout<T>(work: Promise<T>, asked: readonly number[]): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        // the late answer is dropped; the pids' histories are left to pidusage's expiry
-        for (const pid of asked) this.known.delete(pid);
-        reject(new UsageTimeout(this.timeoutMs));
-      }, this.timeoutMs);
-      work.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
+    return withDeadline(work, this.timeoutMs, () => {
+      // the late answer is dropped; the pids' histories are left to pidusage's expiry
+      for (const pid of asked) this.known.delete(pid);
+      return new UsageTimeout(this.timeoutMs);
     });
   }
 }

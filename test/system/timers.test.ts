@@ -49,3 +49,12 @@ describe('timers', () => {
     stop();
   });
 });
+
+describe('withDeadline', () => {
+  it('passes the answer through, turns a non-Error rejection into an Error, and rejects with onTimeout past the deadline', async () => {
+    const { withDeadline } = await import('../../src/system/timers.js');
+    await expect(withDeadline(Promise.resolve(7), 1000, () => new Error('late'))).resolves.toBe(7);
+    await expect(withDeadline(Promise.reject('boom'), 1000, () => new Error('late'))).rejects.toThrow('boom');
+    await expect(withDeadline(new Promise(() => undefined), 10, () => new Error('late'))).rejects.toThrow('late');
+  });
+});
