@@ -31,7 +31,15 @@ function start(pfile: string): Pcheck {
   return pcheck;
 }
 
-const upPid = (line: string) => Number(/pid=(\d+)\) Up$/.exec(line)?.[1]);
+/** Kills the watched process three times, each time waiting for the restarted one's Up. */
+async function killThrice(pcheck: Pcheck, first: number): Promise<void> {
+  let pid = first;
+  for (let round = 2; round <= 4; round += 1) {
+    process.kill(pid, 'SIGKILL');
+    await pcheck.waitForCount(/\) Up$/, round, 10_000);
+    pid = Number(/pid=(\d+)\) Up$/.exec(pcheck.lines.filter((line) => line.endsWith(' Up')).at(-1) ?? '')?.[1]);
+  }
+}
 
 describe('alert destinations that fail', () => {
   it('a mail server that accepts and never answers: every death is still restarted at once while its mail waits', async () => {
@@ -45,12 +53,7 @@ describe('alert destinations that fail', () => {
     const { pfile, first } = watched(alerts);
     const pcheck = start(pfile);
     await pcheck.waitFor(new RegExp(`pid=${first}\\) Up$`));
-    let pid = first;
-    for (let round = 2; round <= 4; round += 1) {
-      process.kill(pid, 'SIGKILL');
-      await pcheck.waitForCount(/\) Up$/, round, 10_000);
-      pid = upPid(pcheck.lines.filter((line) => line.endsWith(' Up')).at(-1) ?? '');
-    }
+    await killThrice(pcheck, first);
     // the mail of the first death is still waiting for the black hole; monitoring did not wait for it
     const shown = await padmin(pfile, box.env, '-c', 'show', 'alert', '--json');
     expect(JSON.parse(shown.stdout)[0]).toMatchObject({ destination: 'ops', last_success: null });
@@ -86,12 +89,7 @@ describe('alert destinations that fail', () => {
     const { pfile, first } = watched(alerts);
     let pcheck = start(pfile);
     await pcheck.waitFor(new RegExp(`pid=${first}\\) Up$`));
-    let pid = first;
-    for (let round = 2; round <= 4; round += 1) {
-      process.kill(pid, 'SIGKILL');
-      await pcheck.waitForCount(/\) Up$/, round, 10_000);
-      pid = upPid(pcheck.lines.filter((line) => line.endsWith(' Up')).at(-1) ?? '');
-    }
+    await killThrice(pcheck, first);
     await pcheck.waitFor(/Alert destination 'ops' \(webhook\) failed: .*HTTP 503 .*down for maintenance/, 10_000);
     expect(pcheck.lines.filter((line) => line.includes("Alert destination 'ops'"))).toHaveLength(1);
     await pcheck.stop(); // kill -9

@@ -6,10 +6,11 @@
 // Alertmanager 0.25's API (and so `amtool alert query`) never lists a resolved alert, whatever the
 // filters (`active=false` included): an alert whose endsAt has passed disappears from it. A
 // resolution is seen in `notifications` (status "resolved") and in `received()` (its counter).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually, freePort, type Sandbox } from '../harness.js';
+import { eventually, type Sandbox } from '../harness.js';
+import { startOnFreePort } from './foreground.js';
 import { start as startReceiver, type ReceivedRequest } from './https-receiver.js';
 
 export const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
@@ -80,32 +81,20 @@ export async function start(box: Sandbox): Promise<AlertmanagerServer> {
   );
   const logFile = join(dir, 'alertmanager.log');
 
-  // the free port may be taken between freePort() and the bind: try another
-  for (let attempt = 1; ; attempt += 1) {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const log = openSync(logFile, 'a');
-    const child = spawn(
-      ALERTMANAGER,
-      [`--config.file=${config}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='],
-      { stdio: ['ignore', log, log] },
-    );
-    closeSync(log);
-    const pid = child.pid ?? -1;
-    box.track(pid);
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const state = await eventually(async () => (child.exitCode !== null ? 'exited' : (await ready(url)) ? 'ready' : undefined), 20_000, 'alertmanager ready').catch(
-      (error: Error) => error,
-    );
-    if (state !== 'ready') {
-      child.kill('SIGKILL');
-      if (state === 'exited' && attempt < 3) continue;
-      await receiver.stop();
-      const why = state === 'exited' ? `alertmanager exited with status ${child.exitCode}` : state.message;
-      throw new Error(`${why}; its log:\n${readFileSync(logFile, 'utf8')}`);
-    }
-    return server(child, exited, port, url, logFile, receiver);
+  let started;
+  try {
+    started = await startOnFreePort(box, {
+      name: 'alertmanager',
+      binary: ALERTMANAGER,
+      args: (port) => [`--config.file=${config}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='],
+      logFile,
+      readyWithinMs: 20_000,
+    });
+  } catch (error) {
+    await receiver.stop();
+    throw error;
   }
+  return server(started.child, started.exited, started.port, started.url, logFile, receiver);
 }
 
 function server(
@@ -173,10 +162,3 @@ function server(
   };
 }
 
-async function ready(url: string): Promise<boolean> {
-  try {
-    return (await fetch(`${url}/-/ready`)).ok;
-  } catch {
-    return false;
-  }
-}

@@ -1,10 +1,11 @@
 // A real Prometheus (Debian's /usr/bin/prometheus) in the foreground, on a free port, with a
 // temporary configuration that scrapes its targets every second and its storage in the sandbox;
 // killed by pid. query() asks its HTTP API for an instant vector.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually, freePort, type Sandbox } from '../harness.js';
+import type { Sandbox } from '../harness.js';
+import { startOnFreePort } from './foreground.js';
 
 export const PROMETHEUS = '/usr/bin/prometheus';
 export const PROMTOOL = '/usr/bin/promtool';
@@ -57,31 +58,14 @@ export async function start(box: Sandbox, options: PrometheusOptions): Promise<P
   writeFileSync(config, `${lines.join('\n')}\n`);
   const logFile = join(dir, 'prometheus.log');
 
-  // the free port may be taken between freePort() and the bind: try another
-  for (let attempt = 1; ; attempt += 1) {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const log = openSync(logFile, 'a');
-    const child = spawn(
-      PROMETHEUS,
-      [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
-      { stdio: ['ignore', log, log] },
-    );
-    closeSync(log);
-    const pid = child.pid ?? -1;
-    box.track(pid);
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const state = await eventually(async () => (child.exitCode !== null ? 'exited' : (await ready(url)) ? 'ready' : undefined), 30_000, 'prometheus ready').catch(
-      (error: Error) => error,
-    );
-    if (state !== 'ready') {
-      child.kill('SIGKILL');
-      if (state === 'exited' && attempt < 3) continue;
-      const why = state === 'exited' ? `prometheus exited with status ${child.exitCode}` : state.message;
-      throw new Error(`${why}; its log:\n${readFileSync(logFile, 'utf8')}`);
-    }
-    return server(child, exited, port, url, logFile);
-  }
+  const started = await startOnFreePort(box, {
+    name: 'prometheus',
+    binary: PROMETHEUS,
+    args: (port) => [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+    logFile,
+    readyWithinMs: 30_000,
+  });
+  return server(started.child, started.exited, started.port, started.url, logFile);
 }
 
 function server(child: ChildProcess, exited: Promise<void>, port: number, url: string, logFile: string): PrometheusServer {
@@ -112,10 +96,3 @@ function server(child: ChildProcess, exited: Promise<void>, port: number, url: s
   };
 }
 
-async function ready(url: string): Promise<boolean> {
-  try {
-    return (await fetch(`${url}/-/ready`)).ok;
-  } catch {
-    return false;
-  }
-}
