@@ -60,7 +60,8 @@ export async function main(argv: string[]): Promise<never> {
   // the pfile's path names its pcheck; its content is not needed (it may be deleted or unreadable)
   const pfile = resolve(options.file);
 
-  const log = createMessageLog({ tag: 'padmin', foreground: false, logFile: structuredLogOf(pfile) });
+  // the record goes to syslog and the structured log only: on stderr it would be noise on every call
+  const log = createMessageLog({ tag: 'padmin', foreground: false, stderrWithoutSyslog: false, logFile: structuredLogOf(pfile) });
   log.emit('command', { command, pfile });
   await log.close();
 

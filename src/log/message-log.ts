@@ -1,4 +1,4 @@
-// Where every catalogued message goes: syslog (else stderr), stderr in the foreground, the pino log.
+// Where every catalogued message goes: syslog (else stderr, for pcheck), stderr in the foreground, the pino log.
 import pino, { type Logger } from 'pino';
 import { eventOf, type EntryRef, type PcheckEvent } from '../events/stream.js';
 import type { FieldsOf, MessageKey, Severity } from './catalogue.js';
@@ -12,6 +12,12 @@ export interface MessageLogOptions {
   readonly pid?: number;
   /** Also write every message to stderr (pcheck -F). */
   readonly foreground: boolean;
+  /**
+   * Write a message to stderr when there is no syslog to take it (default true: pcheck, whose messages
+   * must reach someone). padmin says false: its one record, `Command execute.`, is an audit line for
+   * syslog and the structured log, not output for the user at the terminal.
+   */
+  readonly stderrWithoutSyslog?: boolean;
   /** The structured JSON log, or null for none. */
   readonly logFile: string | null;
   /** Default: $PCHECK_SYSLOG_SOCKET, else /dev/log. */
@@ -32,7 +38,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   const { logger: structured, destination } = openStructuredLog(options.logFile, options.tag, pid, stderr) ?? {};
   const write = (event: PcheckEvent): void => {
     const toSyslog = syslog.write(event.severity, event.text);
-    if (!toSyslog || options.foreground) stderr.write(`${options.tag}[${pid}]: ${event.text}\n`);
+    if ((!toSyslog && options.stderrWithoutSyslog !== false) || options.foreground) stderr.write(`${options.tag}[${pid}]: ${event.text}\n`);
     const entry = event.entry === null ? {} : { pentId: event.entry.pentId };
     structured?.[PINO_LEVEL[event.severity]]({ msgId: event.id, ...event.fields, ...entry }, event.text);
   };

@@ -3,7 +3,7 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, unlinkSync, wr
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runPaths } from '../../src/control/paths.js';
+import { logFilePath, runPaths } from '../../src/control/paths.js';
 import { letOthersRunTheProject, PADMIN, padmin, PCHECK, Pcheck, ROOT, run, sandbox, startDetached, type Sandbox } from './harness.js';
 
 let box: Sandbox;
@@ -100,7 +100,21 @@ describe('padmin', () => {
   it('an unknown pent_id is refused with status 1 and a reason', async () => {
     const result = await show('-p', '9');
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('no entry with pent_id 9');
+    expect(result.stderr).toBe('padmin: show pent: no entry with pent_id 9; padmin -c show pent lists them\n');
+  });
+
+  it('with no syslog socket, a successful command prints nothing on stderr: Command execute. goes to the structured log', async () => {
+    const log = logFilePath('default', pfile, box.env);
+    if (log === null) throw new Error('the sandbox pfile has the default LogFile');
+    const before = readFileSync(log, 'utf8').split('\n').filter((line) => line.includes('"tag":"padmin"')).length;
+    for (const args of [['-c', 'show', 'pent'], ['-c', 'show', 'rule', '-p', '1'], ['-c', 'stop', '-p', '1'], ['-c', 'start', '-p', '1']]) {
+      const result = await padmin(pfile, box.env, ...args);
+      expect({ args, status: result.status, stderr: result.stderr }).toEqual({ args, status: 0, stderr: '' });
+    }
+    const records = readFileSync(log, 'utf8').split('\n').filter((line) => line.includes('"tag":"padmin"')).slice(before);
+    expect(records.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(
+      ['show pent', 'show rule', 'stop', 'start'].map((command) => `Command execute. [${command}] pfile='${pfile}'`),
+    );
   });
 
   it('usage errors exit 2: unknown command, bad -p, -p where it does not apply', async () => {
