@@ -1,9 +1,9 @@
 // The quick-start demo and the vendor's three sample pfiles, run as a newcomer would run them.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, freePort, padmin, Pcheck, ROOT, sandbox, type Sandbox } from './harness.js';
+import { eventually, freePort, padmin, Pcheck, ROOT, run, sandbox, type Sandbox } from './harness.js';
 import { named, Started } from './processes.js';
 
 let box: Sandbox;
@@ -35,24 +35,57 @@ function demoSandbox(): Sandbox {
 }
 
 describe('the quick-start demo', () => {
-  it('templates/demo/run: pcheck watches the demo server; kill -9 -> Down, Try to restart, Up', async () => {
+  it('templates/demo/run: kill -9 -> Down, Try to restart, Up; the printed padmin commands work and log to the demo\'s own log; the 4th kill inside 60 s is a retry over, re-armed by start -p 1', async () => {
     demoSandbox();
     const port = await freePort();
-    const env = { ...box.env, PCHECK_DEMO_DIR: join(box.dir, 'demo'), PCHECK_DEMO_PORT: String(port), PCHECK_DEMO_LOG: join(box.dir, 'demo.log') };
+    const demoDir = join(box.dir, 'demo');
+    const env = { ...box.env, PCHECK_DEMO_DIR: demoDir, PCHECK_DEMO_PORT: String(port), PCHECK_DEMO_LOG: join(box.dir, 'demo.log') };
     const demo = spawn('sh', [join(ROOT, 'templates/demo/run')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     cleanups.push(() => demo.kill('SIGKILL'));
     let output = '';
     demo.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     demo.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const first = await eventually(() => /\('pcheck-demo' ,pid=(\d+)\) Up/.exec(output)?.[1], 15_000, 'the demo Up');
-    expect(started.mine(demoServer).map((info) => info.pid)).toEqual([Number(first)]);
-    process.kill(Number(first), 'SIGKILL');
+    const ups = () => [...output.matchAll(/\('pcheck-demo' ,pid=(\d+)\) Up/g)].map((match) => Number(match[1]));
+    const upNumber = (n: number) => eventually(() => ups()[n - 1], 15_000, `Up number ${n}`);
+    const first = await upNumber(1);
+    expect(started.mine(demoServer).map((info) => info.pid)).toEqual([first]);
+    process.kill(first, 'SIGKILL');
     await eventually(() => (new RegExp(`Process \\['pcheck-demo',pid=${first}\\] (Down|Zombie)`).test(output) ? true : undefined), 5000, 'Down');
     await eventually(() => (output.includes("Try to restart ('pcheck-demo')") ? true : undefined), 5000, 'Try to restart');
-    await eventually(() => ((output.match(/\('pcheck-demo' ,pid=\d+\) Up/g) ?? []).length >= 2 ? true : undefined), 15_000, 'the second Up');
-    const shown = await padmin(join(box.dir, 'demo/pfile'), { ...env, PCHECK_RUN_DIR: join(box.dir, 'demo/run') }, '-c', 'show', 'pent');
+    await upNumber(2);
+
+    // the padmin commands as printed, run by a shell that has none of the demo's environment, and a
+    // PCHECK_LOG_DIR elsewhere: the record must land in the demo's own log all the same
+    const printed = (command: string): string => {
+      const line = output.split('\n').find((text) => text.trimEnd().endsWith(`padmin.js' -f '${demoDir}/pfile' -c ${command}`));
+      if (line === undefined) throw new Error(`the demo prints no padmin -c ${command} line:\n${output}`);
+      return line.trim();
+    };
+    const shellEnv: NodeJS.ProcessEnv = { ...box.env, PCHECK_LOG_DIR: join(box.dir, 'elsewhere') };
+    delete shellEnv.PCHECK_RUN_DIR;
+    const shown = await run('sh', ['-c', printed('show pent')], shellEnv);
+    expect({ status: shown.status, stderr: shown.stderr }).toEqual({ status: 0, stderr: '' });
     expect(shown.stdout).toContain('restart_count        = 1');
-  });
+    expect(output).toContain(`structured log (JSON, one line per message, padmin's commands too): ${demoDir}/log/demo.log`);
+    const demoLog = readFileSync(join(demoDir, 'log/demo.log'), 'utf8');
+    expect(demoLog).toContain(`"msg":"Command execute. [show pent] pfile='${demoDir}/pfile'"`);
+    expect(existsSync(join(box.dir, 'elsewhere'))).toBe(false);
+
+    // as the README says: 3 restarts inside 60 s, the 4th kill is a retry over
+    for (const n of [2, 3]) {
+      process.kill(await upNumber(n), 'SIGKILL');
+      await upNumber(n + 1);
+    }
+    process.kill(await upNumber(4), 'SIGKILL');
+    await eventually(() => (output.includes("Retry over ('pcheck-demo') retries=3 action=continue") ? true : undefined), 5000, 'Retry over');
+    expect((await run('sh', ['-c', printed('show pent')], shellEnv)).stdout).toMatch(/proc_sts {13}= UNAVAIL\n[^]*monitor_sts {10}= off/);
+    const rearmed = await run('sh', ['-c', printed('start -p 1')], shellEnv);
+    expect(rearmed).toMatchObject({ status: 0, stdout: 'monitoring started: pent_id 1\n', stderr: '' });
+    // found missing at the next full check (MonitorInterval 10) and started again
+    const fifth = await upNumber(5);
+    expect(started.mine(demoServer).map((info) => info.pid)).toEqual([fifth]);
+    expect(output).toContain('reason=notfound');
+  }, 60_000);
 });
 
 describe("the vendor's samples in templates/samples", () => {
