@@ -1,6 +1,6 @@
 // The quick-start demo and the vendor's three sample pfiles, run as a newcomer would run them.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, freePort, padmin, Pcheck, ROOT, run, sandbox, type Sandbox } from './harness.js';
@@ -13,8 +13,13 @@ const cleanups: (() => void)[] = [];
 /** The demo server, matched by name as the demo's pfile matches it (process.title = 'pcheck-demo'). */
 const demoServer = named('pcheck-demo');
 
+/** Whether this test made a sandbox (the template directory check makes none). */
+let boxed = false;
+
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
+  if (!boxed) return;
+  boxed = false;
   started.kill(demoServer);
   box.cleanup();
 });
@@ -25,6 +30,7 @@ afterEach(() => {
  */
 function demoSandbox(): Sandbox {
   box = sandbox();
+  boxed = true;
   started = new Started(box.dir);
   started.refuseOthers(
     "the demo's pfile watches every process named pcheck-demo, and this test kill -9s the one pcheck finds",
@@ -119,4 +125,16 @@ describe("the vendor's samples in templates/samples", () => {
       expect(started.mine(demoServer)).toHaveLength(1);
     });
   }
+});
+
+describe('the template directories', () => {
+  it('each has a README.md and a row in the README\'s Templates table', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const dirs = readdirSync(join(ROOT, 'templates')).filter((name) => statSync(join(ROOT, 'templates', name)).isDirectory());
+    expect(dirs.length).toBeGreaterThan(0);
+    for (const dir of dirs) {
+      expect({ dir, readme: existsSync(join(ROOT, 'templates', dir, 'README.md')) }).toEqual({ dir, readme: true });
+      expect(readme).toContain(`| [templates/${dir}/](templates/${dir}) |`);
+    }
+  });
 });
