@@ -99,3 +99,31 @@ export function runScript(path: string, options: ScriptOptions): Promise<ScriptR
     });
   });
 }
+
+/**
+ * `run`, spawning at most one script per turn of the event loop (setImmediate): spawn() blocks
+ * until the child has exec'd, so a burst of restarts started in one go would hold the liveness tick
+ * up for all of them; queued, due timers run between any two.
+ */
+export function pacedScripts(run: typeof runScript = runScript): typeof runScript {
+  const queue: (() => void)[] = [];
+  let draining = false;
+  const drain = (): void => {
+    queue.shift()?.();
+    if (queue.length > 0) setImmediate(drain);
+    else draining = false;
+  };
+  return (path, options) =>
+    new Promise((resolve, reject) => {
+      queue.push(() => {
+        try {
+          run(path, options).then(resolve, reject);
+        } catch (error) {
+          reject(error as Error);
+        }
+      });
+      if (draining) return;
+      draining = true;
+      drain();
+    });
+}
