@@ -108,10 +108,15 @@ export function runScript(path: string, options: ScriptOptions): Promise<ScriptR
 export function pacedScripts(run: typeof runScript = runScript): typeof runScript {
   const queue: (() => void)[] = [];
   let draining = false;
+  // after a spawn, the next one waits for the next turn even if it is asked for in this one
   const drain = (): void => {
-    queue.shift()?.();
-    if (queue.length > 0) setImmediate(drain);
-    else draining = false;
+    const spawnNext = queue.shift();
+    if (spawnNext === undefined) {
+      draining = false;
+      return;
+    }
+    spawnNext();
+    setImmediate(drain);
   };
   return (path, options) =>
     new Promise((resolve, reject) => {
