@@ -92,10 +92,8 @@ async function inside() {
   const pcheck = startPcheck(pfile, env, profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [], (line, at) => {
     if (line.startsWith('tick late=')) {
       ticks.push({ at, late: Number(line.slice('tick late='.length)) });
-      if (process.env.DBG && ticks.at(-1).late > 50) console.log(line);
     }
     else if (line.endsWith(') Up')) ups.push(at);
-    else if (process.env.DBG) console.log(line);
   });
   try {
     await waitFor(() => ups.length >= ENTRIES, 60_000, `${ENTRIES} Up lines`);
