@@ -102,11 +102,33 @@ export function tempDir() {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The restart script every benchmark pfile uses: starts the named sleeper again. */
-export function writeRestartScript(dir) {
+/**
+ * The restart script every benchmark pfile uses: starts the named sleeper again. With `ranLog`, it
+ * then appends `<pname> <epoch seconds.micro>` to that file: when each script ran (readRanLog).
+ */
+export function writeRestartScript(dir, ranLog = null) {
   const path = join(dir, 'restart.sh');
-  writeFileSync(path, '#!/bin/sh\nsetsid bash -c \'exec -a "$0" sleep 100000\' "$PS_PNAME" >/dev/null 2>&1 </dev/null &\n', { mode: 0o755 });
+  const start = 'setsid bash -c \'exec -a "$0" sleep 100000\' "$PS_PNAME" >/dev/null 2>&1 </dev/null &\n';
+  const text = ranLog === null ? `#!/bin/sh\n${start}` : `#!/bin/bash\n${start}echo "$PS_PNAME $EPOCHREALTIME" >> '${ranLog}'\n`;
+  writeFileSync(path, text, { mode: 0o755 });
   return path;
+}
+
+/** The lines of a restart script's ran log: name and wall-clock ms of each run. */
+export function readRanLog(path) {
+  let text = '';
+  try {
+    text = readFileSync(path, 'latin1');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const [pname, seconds] = line.split(' ');
+      return { pname, at: Number(seconds) * 1000 };
+    });
 }
 
 const rows = [];

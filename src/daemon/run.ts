@@ -22,7 +22,7 @@ import { isExhaustion, ProcUnreadable, readStat, StatHandle } from '../system/pr
 import { procTable } from '../system/proc-table.js';
 import { ProcessScanner } from '../system/scan.js';
 import { describeRefusal, readRegularFile, writeFileAtomically } from '../system/files.js';
-import { runScript } from '../system/script.js';
+import { pacedScripts, runScript } from '../system/script.js';
 import { UsageSampler } from '../system/usage.js';
 import { after, every } from '../system/timers.js';
 import { prepareRunDir, startControlServer } from './control-server.js';
@@ -161,11 +161,11 @@ class Daemon {
     this.supervisor = new Supervisor(config, {
       now: () => performance.now(),
       wallNow: () => Date.now(),
-      scan: () => scanner.scan(),
+      scan: () => scanner.scanInSlices(),
       watch: (pid, startTime) => StatHandle.open(pid, startTime),
       statOf: (pid) => readStat(pid),
       readPidfile,
-      runScript: timedScript(runScript, this.metrics),
+      runScript: pacedScripts(timedScript(runScript, this.metrics)),
       probe: timedProbe((kind, target) => PROBES[kind](target), this.metrics),
       kill: killProcess,
       usage: (pids) => this.usageSampler.sample(pids),
@@ -245,9 +245,12 @@ class Daemon {
 
   private schedule(config: Config): void {
     this.cancelSchedule();
-    const cancelLiveness = every(config.livenessInterval * 1000, () =>
-      this.guard(() => timed(() => this.supervisor.livenessTick(), (seconds) => this.metrics.observeTick(seconds))),
-    );
+    const tickMs = config.livenessInterval * 1000;
+    const traceTick = tickTracer(tickMs);
+    const cancelLiveness = every(tickMs, () => {
+      traceTick?.();
+      this.guard(() => timed(() => this.supervisor.livenessTick(), (seconds) => this.metrics.observeTick(seconds)));
+    });
     const cancelFullCheck = every(config.monitorInterval * 1000, () => this.guard(() => this.supervisor.fullCheck()));
     this.usageSampler = newUsageSampler(config);
     const cancelUsage = every(config.usageInterval * 1000, () => this.guard(() => this.supervisor.usageTick()));
@@ -426,6 +429,20 @@ function noAlerts(): Response {
 
 function noEntry(pent: number | undefined): Response {
   return fail('E_NO_ENTRY', `no entry with pent_id ${pent}; padmin -c show pent lists them`);
+}
+
+/**
+ * PCHECK_TICK_TRACE=1 (the benchmarks): each liveness tick writes `tick late=<ms>` on stderr, how
+ * much later than one interval after the previous tick it ran. Unset: null, nothing is measured.
+ */
+function tickTracer(intervalMs: number): (() => void) | null {
+  if (process.env.PCHECK_TICK_TRACE !== '1') return null;
+  let last = performance.now();
+  return () => {
+    const now = performance.now();
+    process.stderr.write(`tick late=${(now - last - intervalMs).toFixed(1)}\n`);
+    last = now;
+  };
 }
 
 /** The usage sampler for UsageInterval: a sample may take up to the interval, at most 10 s. */

@@ -18,7 +18,7 @@ import {
   type EntryState,
 } from '../monitor/entry.js';
 import { initialLimits, limitsTransition, type LimitsEffect, type LimitsState } from '../monitor/limits.js';
-import { choose, compileArgs } from '../monitor/match.js';
+import { choose, compileArgs, ProcIndex } from '../monitor/match.js';
 import {
   initialStall,
   probeTimeoutMs,
@@ -49,7 +49,11 @@ export interface Watch {
 export interface SupervisorDeps {
   readonly now: () => number;
   readonly wallNow: () => number;
-  readonly scan: () => ProcInfo[];
+  /**
+   * Every process. A promise: a scan in slices, the event loop free between them (the daemon's);
+   * the supervisor has at most one on its way and serves every entry waiting meanwhile from it.
+   */
+  readonly scan: () => ProcInfo[] | Promise<ProcInfo[]>;
   readonly watch: (pid: number, startTime: number) => Watch | null;
   readonly statOf: (pid: number) => StatFields | null;
   /** Throws ProcUnreadable when the file cannot be read for lack of descriptors. */
@@ -90,6 +94,12 @@ export const LIMIT_KILL_GRACE_MS = 10_000;
 
 /** Discovery driven by the liveness tick scans /proc at most this often. */
 const DISCOVERY_MIN_GAP_MS = 500;
+
+/**
+ * A finished restart script asks for discovery this long later, and every script finishing
+ * meanwhile joins it: a burst of K restarts costs about one scan per window, not K.
+ */
+export const DISCOVERY_COALESCE_MS = 25;
 
 interface StallRuntime {
   state: StallState;
@@ -142,9 +152,16 @@ function carriedChanged(before: EntryState, after: EntryState): boolean {
   );
 }
 
-/** ruleKey, short enough to store. */
+const ruleIds = new WeakMap<EntryRule, string>();
+
+/** ruleKey, short enough to store; computed once per rule (the state file asks for all of them at every change). */
 export function ruleId(rule: EntryRule): string {
-  return createHash('sha256').update(ruleKey(rule)).digest('hex').slice(0, 24);
+  let id = ruleIds.get(rule);
+  if (id === undefined) {
+    id = createHash('sha256').update(ruleKey(rule)).digest('hex').slice(0, 24);
+    ruleIds.set(rule, id);
+  }
+  return id;
 }
 
 export class Supervisor {
@@ -157,6 +174,18 @@ export class Supervisor {
   private sampling = false;
   /** Monotonic ms of the first failed usage sample of the current spell; null while samples succeed. */
   private usageFailingSince: number | null = null;
+  /** The pending discovery asked for by finished scripts (DISCOVERY_COALESCE_MS); its cancel function. */
+  private cancelCoalesced: (() => void) | null = null;
+  /** A scan in slices is on its way; `rescan`: discovery was asked for meanwhile, for entries it does not serve. */
+  private scanning = false;
+  private rescan = false;
+  /**
+   * Inside batch(): the effects of the entries' transitions wait for its end, and the carried state
+   * is saved once before them, not once per entry (a tick that sees 100 deaths writes it once).
+   */
+  private batching = 0;
+  private batchCarried = false;
+  private readonly batchEffects: (() => void)[] = [];
 
   constructor(
     private config: Config,
@@ -167,6 +196,10 @@ export class Supervisor {
 
   /** Between full checks: one read of each known process's stat, and discovery for entries that wait. */
   livenessTick(): void {
+    this.batch(() => this.checkLiveness());
+  }
+
+  private checkLiveness(): void {
     for (const runtime of this.runtimes) {
       if (!isWatched(runtime.state) || runtime.watch === null) continue;
       const liveness = runtime.watch.check();
@@ -182,6 +215,10 @@ export class Supervisor {
 
   /** Every MonitorInterval: each known pid checked again by path and start time, and discovery. */
   fullCheck(): void {
+    this.batch(() => this.checkFully());
+  }
+
+  private checkFully(): void {
     for (const runtime of this.runtimes) {
       const { state } = runtime;
       if (!isWatched(state) || state.pid === null) continue;
@@ -241,12 +278,14 @@ export class Supervisor {
   setMonitoring(on: boolean, pentId?: number): boolean {
     const targets = this.select(pentId);
     if (targets === null) return false;
-    for (const runtime of targets) {
-      if (!on) this.unwatch(runtime);
-      this.feed(runtime, { type: on ? 'start' : 'stop' });
-      if (on) this.rewatch(runtime);
-    }
-    if (on) this.discover();
+    this.batch(() => {
+      for (const runtime of targets) {
+        if (!on) this.unwatch(runtime);
+        this.feed(runtime, { type: on ? 'start' : 'stop' });
+        if (on) this.rewatch(runtime);
+      }
+      if (on) this.discover();
+    });
     return true;
   }
 
@@ -306,7 +345,7 @@ export class Supervisor {
     }
     this.runtimes = next;
     this.config = config;
-    this.discover();
+    this.batch(() => this.discover());
     this.deps.onCarriedChange?.();
     return { kept, added: next.length - kept, removed: leftovers.length };
   }
@@ -340,6 +379,8 @@ export class Supervisor {
   /** Stops acting: no event is fed after this, running scripts are left to finish on their own. */
   stop(): void {
     this.stopped = true;
+    this.cancelCoalesced?.();
+    this.cancelCoalesced = null;
     for (const runtime of this.runtimes) {
       this.unwatch(runtime);
       this.cancelProbes(runtime);
@@ -391,42 +432,84 @@ export class Supervisor {
   private blind(code: string): void {
     if (this.blindness !== null) return;
     this.blindness = code;
-    this.deps.log().emit('procUnreadable', { error: code });
+    this.inOrder(() => this.deps.log().emit('procUnreadable', { error: code }));
   }
 
   private seeingAgain(): void {
     if (this.blindness === null) return;
     const code = this.blindness;
     this.blindness = null;
-    this.deps.log().emit('procReadable', { error: code });
+    this.inOrder(() => this.deps.log().emit('procReadable', { error: code }));
   }
 
-  /** Looks for the process of every entry that waits for one. `full`: a full check, which also ends a blind spell once /proc reads again. */
+  /**
+   * Looks for the process of every entry that waits for one, all from one scan. `full`: a full
+   * check, which also ends a blind spell once /proc reads again. While a scan in slices is on its
+   * way, a new request is served by one more scan when it ends.
+   */
   private discover(full = false): void {
     const waiting = this.runtimes.filter((runtime) => needsDiscovery(runtime.state));
     if (waiting.length === 0) {
       if (full && !this.runtimes.some((runtime) => runtime.unknown)) this.seeingAgain();
       return;
     }
-    this.lastScan = this.deps.now();
-    let procs: ProcInfo[];
-    try {
-      procs = this.deps.scan();
-    } catch (error) {
-      if (!(error instanceof ProcUnreadable)) throw error;
-      // a partial scan proves no absence: no entry is declared missing until /proc reads again
-      for (const runtime of waiting) runtime.unknown = true;
-      this.blind(error.code);
+    if (this.scanning) {
+      this.rescan = true;
       return;
     }
+    this.lastScan = this.deps.now();
+    let scanned: ProcInfo[] | Promise<ProcInfo[]>;
+    try {
+      scanned = this.deps.scan();
+    } catch (error) {
+      this.scanFailed(error, waiting);
+      return;
+    }
+    if (Array.isArray(scanned)) {
+      this.serve(scanned, waiting);
+      return;
+    }
+    this.scanning = true;
+    scanned.then(
+      (procs) => this.scanEnded(waiting, () => this.serve(procs, waiting)),
+      (error: unknown) => this.scanEnded(waiting, () => this.scanFailed(error, waiting)),
+    );
+  }
+
+  // A scan in slices ended: its result is used unless pcheck stopped. An entry that began waiting
+  // while it ran may have a process it read too early: discovery again, coalesced.
+  private scanEnded(waiting: readonly Runtime[], use: () => void): void {
+    this.scanning = false;
+    if (this.stopped) return;
+    try {
+      this.batch(use);
+    } catch (error) {
+      this.deps.log().emit('internalError', { error: (error as Error).stack ?? String(error) });
+    }
+    const served = new Set(waiting);
+    if (this.rescan || this.runtimes.some((runtime) => !served.has(runtime) && needsDiscovery(runtime.state))) this.discoverSoon();
+    this.rescan = false;
+  }
+
+  private scanFailed(error: unknown, waiting: readonly Runtime[]): void {
+    if (!(error instanceof ProcUnreadable)) throw error;
+    // a partial scan proves no absence: no entry is declared missing until /proc reads again
+    for (const runtime of waiting) runtime.unknown = true;
+    this.blind(error.code);
+  }
+
+  // Every entry that waited when the scan began and still does, from that scan; an entry that began
+  // waiting since then is left to another scan (scanEnded), which may see a process this one missed.
+  private serve(procs: readonly ProcInfo[], waiting: readonly Runtime[]): void {
+    const index = new ProcIndex(procs);
     for (const runtime of waiting) {
-      if (!needsDiscovery(runtime.state)) continue;
+      if (!needsDiscovery(runtime.state) || !this.runtimes.includes(runtime)) continue;
       const { rule } = runtime.state;
       let found: ProcInfo | null;
       let watch: Watch | null;
       try {
         const pidfilePid = rule.pidfile === null ? null : this.deps.readPidfile(rule.pidfile);
-        found = choose(rule, runtime.argsTest, procs, pidfilePid);
+        found = choose(rule, runtime.argsTest, index, pidfilePid);
         watch = found === null ? null : this.deps.watch(found.pid, found.startTime);
       } catch (error) {
         if (!(error instanceof ProcUnreadable)) throw error;
@@ -442,6 +525,49 @@ export class Supervisor {
       }
     }
     if (!this.runtimes.some((runtime) => runtime.unknown)) this.seeingAgain();
+  }
+
+  // Discovery for a finished script, DISCOVERY_COALESCE_MS later, shared with every script finishing meanwhile.
+  private discoverSoon(): void {
+    if (this.cancelCoalesced !== null) return;
+    this.cancelCoalesced = this.deps.after(DISCOVERY_COALESCE_MS, () => {
+      this.cancelCoalesced = null;
+      if (!this.stopped) this.batch(() => this.discover());
+    });
+  }
+
+  // A message among the entries' effects: inside batch() it waits its turn with them.
+  private inOrder(effect: () => void): void {
+    if (this.batching > 0) this.batchEffects.push(effect);
+    else effect();
+  }
+
+  /**
+   * Runs `step` with the entries' effects held back: at its end the carried state is saved once if
+   * any entry's changed, then every held effect (messages, scripts) is carried out in order.
+   */
+  private batch(step: () => void): void {
+    this.batching += 1;
+    try {
+      step();
+    } finally {
+      this.batching -= 1;
+    }
+    if (this.batching > 0) return;
+    if (this.batchCarried) {
+      this.batchCarried = false;
+      this.deps.onCarriedChange?.();
+    }
+    // every effect is carried out even if one throws (a script not started would leave its entry stuck)
+    let failure: unknown = null;
+    for (const effect of this.batchEffects.splice(0)) {
+      try {
+        effect();
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure !== null) throw failure;
   }
 
   // A resumed entry's process may have died while monitoring was off.
@@ -475,6 +601,11 @@ export class Supervisor {
       if (wasWatched !== null) this.stallsDown(runtime);
       if (nowWatched !== null) this.stallsUp(runtime);
       this.processChanged(runtime);
+    }
+    if (this.batching > 0) {
+      if (carriedChanged(before, step.state)) this.batchCarried = true;
+      for (const effect of step.effects) this.batchEffects.push(() => this.perform(runtime, effect));
+      return;
     }
     if (carriedChanged(before, step.state)) this.deps.onCarriedChange?.();
     for (const effect of step.effects) this.perform(runtime, effect);
@@ -706,7 +837,7 @@ export class Supervisor {
         log.emit('scriptFailed', { name, status: result.status }, entry);
       }
       this.feed(runtime, { type: 'scriptDone', outcome: result.outcome });
-      this.discover();
+      this.discoverSoon();
     });
   }
 }

@@ -33,21 +33,65 @@ function nameMatches(pname: string, proc: ProcInfo): boolean {
 }
 
 /**
+ * The processes of one scan, indexed by every name an entry can match them by, so that finding the
+ * process of K waiting entries among N processes costs K + N lookups, not K x N matches.
+ */
+export class ProcIndex {
+  private readonly byName = new Map<string, ProcInfo[]>();
+  private readonly byPid = new Map<number, ProcInfo>();
+
+  constructor(readonly procs: readonly ProcInfo[]) {
+    for (const proc of procs) {
+      this.byPid.set(proc.pid, proc);
+      const argv0 = proc.argv[0] ?? '';
+      const keys = new Set([`c:${proc.comm}`, `n:${basename(argv0)}`, `p:${argv0}`]);
+      if (proc.exe !== null) {
+        keys.add(`n:${basename(proc.exe)}`);
+        keys.add(`p:${proc.exe}`);
+      }
+      for (const key of keys) {
+        const list = this.byName.get(key);
+        if (list === undefined) this.byName.set(key, [proc]);
+        else list.push(proc);
+      }
+    }
+  }
+
+  /** The process with this pid, if the scan saw it. */
+  pid(pid: number): ProcInfo | undefined {
+    return this.byPid.get(pid);
+  }
+
+  /** Every process nameMatches could accept for pname (a superset: matches() still decides). */
+  named(pname: string): ProcInfo[] {
+    if (pname.startsWith('/')) return this.union([`p:${pname}`]);
+    return this.union([`c:${pname.slice(0, COMM_LENGTH)}`, `n:${pname}`]);
+  }
+
+  private union(keys: readonly string[]): ProcInfo[] {
+    const lists = keys.map((key) => this.byName.get(key) ?? []).filter((list) => list.length > 0);
+    if (lists.length <= 1) return lists[0] ?? [];
+    return [...new Set(lists.flat())];
+  }
+}
+
+/**
  * The process an entry follows among all running ones: the oldest match whose parent is not itself
  * a match (httpd's parent, not its workers). With a pidfile, only the process it names, if it matches.
  */
 export function choose(
   rule: EntryRule,
   argsTest: ((commandLine: string) => boolean) | null,
-  procs: readonly ProcInfo[],
+  procs: readonly ProcInfo[] | ProcIndex,
   pidfilePid: number | null,
 ): ProcInfo | null {
+  const index = procs instanceof ProcIndex ? procs : new ProcIndex(procs);
   if (rule.pidfile !== null) {
     if (pidfilePid === null) return null;
-    const named = procs.find((proc) => proc.pid === pidfilePid);
+    const named = index.pid(pidfilePid);
     return named !== undefined && matches(rule, argsTest, named) ? named : null;
   }
-  const candidates = procs.filter((proc) => matches(rule, argsTest, proc));
+  const candidates = index.named(rule.pname).filter((proc) => matches(rule, argsTest, proc));
   if (candidates.length === 0) return null;
   const matchedPids = new Set(candidates.map((proc) => proc.pid));
   const roots = candidates.filter((proc) => !matchedPids.has(proc.ppid));

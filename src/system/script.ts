@@ -99,3 +99,36 @@ export function runScript(path: string, options: ScriptOptions): Promise<ScriptR
     });
   });
 }
+
+/**
+ * `run`, spawning at most one script per turn of the event loop (setImmediate): spawn() blocks
+ * until the child has exec'd, so a burst of restarts started in one go would hold the liveness tick
+ * up for all of them; queued, due timers run between any two.
+ */
+export function pacedScripts(run: typeof runScript = runScript): typeof runScript {
+  const queue: (() => void)[] = [];
+  let draining = false;
+  // after a spawn, the next one waits for the next turn even if it is asked for in this one
+  const drain = (): void => {
+    const spawnNext = queue.shift();
+    if (spawnNext === undefined) {
+      draining = false;
+      return;
+    }
+    spawnNext();
+    setImmediate(drain);
+  };
+  return (path, options) =>
+    new Promise((resolve, reject) => {
+      queue.push(() => {
+        try {
+          run(path, options).then(resolve, reject);
+        } catch (error) {
+          reject(error as Error);
+        }
+      });
+      if (draining) return;
+      draining = true;
+      drain();
+    });
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Supervisor, type SupervisorDeps } from '../../src/daemon/supervisor.js';
+import { DISCOVERY_COALESCE_MS, Supervisor, type SupervisorDeps } from '../../src/daemon/supervisor.js';
 import { createMemoryLog } from '../../src/log/message-log.js';
 import type { ProcInfo } from '../../src/system/proc.js';
 import type { ScriptResult } from '../../src/system/script.js';
@@ -104,6 +104,9 @@ describe('supervisor', () => {
     os.spawn(101);
     os.scripts[0]?.finish(ok);
     await flush();
+    // discovery follows the script by the coalescing window
+    expect(supervisor.views()?.[0]).toMatchObject({ pid: null, proc_sts: 'RESTART' });
+    os.runFor(DISCOVERY_COALESCE_MS);
     expect(supervisor.views()?.[0]).toMatchObject({ pid: 101, proc_sts: 'AVAIL', rerun_time: expect.stringMatching(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d$/) });
     expect(os.log.texts().at(-1)).toBe("('/usr/sbin/testd' ,pid=101) Up");
   });
@@ -203,6 +206,7 @@ describe('supervisor', () => {
     os.spawn(101);
     os.scripts[0]?.finish(ok);
     await flush();
+    os.runFor(DISCOVERY_COALESCE_MS);
     os.table.delete(101);
     supervisor.livenessTick();
     expect(os.scripts[1]?.env.PS_REASON).toBe('down');
