@@ -6,10 +6,11 @@ import { run as idle100 } from './idle-100.js';
 import { run as metrics } from './metrics.js';
 import { summary } from './lib.js';
 import { run as stallSchedule } from './stall-schedule.js';
+import { run as startup } from './startup.js';
 import { run as usage } from './usage.js';
 
 const only = process.argv[2];
-const scenarios = { 'check-cycle': checkCycle, daemon, 'idle-100': idle100, 'stall-schedule': stallSchedule, alerts, usage, metrics };
+const scenarios = { 'check-cycle': checkCycle, daemon, 'idle-100': idle100, 'stall-schedule': stallSchedule, alerts, usage, metrics, startup };
 for (const [scenarioName, scenario] of Object.entries(scenarios)) {
   if (only !== undefined && only !== scenarioName) continue;
   await scenario();

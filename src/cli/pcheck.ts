@@ -14,6 +14,7 @@ import { formatDiagnostic } from '../pfile/types.js';
 import { unresolvedProbeHosts } from '../probes/resolve.js';
 import { request, TransportError } from './client.js';
 import { exitAfterFlush } from './exit.js';
+import { restoreNodeOptions, selfCommand } from './self.js';
 import { packageVersion } from './version.js';
 
 /**
@@ -26,8 +27,6 @@ const REPORT_OPEN_MS = 30_000;
 const START_TIMEOUT_MS = 60_000;
 /** How long a stopping foreground daemon waits for its stderr to take its last messages. */
 const DAEMON_FLUSH_MS = 2000;
-/** As in bin/pcheck.js: a small young generation keeps the daemon's RSS low. */
-const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1'];
 
 interface Options {
   file: string;
@@ -86,6 +85,7 @@ async function runForeground(pfile: string): Promise<never> {
 // descriptor stays open a while after READY: a pcheck that stops before the parent's ping is
 // answered (an `exit` entry that retries over at once) says why there too.
 async function runDaemonChild(pfile: string): Promise<never> {
+  restoreNodeOptions();
   let daemon: RunningDaemon;
   try {
     daemon = await startDaemon({ pfile, foreground: false, runDir: runDir() });
@@ -131,7 +131,9 @@ async function detach(pfile: string): Promise<never> {
   const checked = loadPfile(pfile);
   printDiagnostics(checked.errors, checked.warnings);
   if (checked.config === null) return exitAfterFlush(EXIT.badPfile);
-  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, ...process.execArgv, process.argv[1] ?? '', '--daemon-child', '-f', pfile], {
+  const self = selfCommand(['--daemon-child', '-f', pfile]);
+  const child = spawn(self.file, self.args, {
+    env: self.env,
     detached: true,
     cwd: '/',
     stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
