@@ -9,16 +9,17 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 executable=${1:-$root/build/pcheck}
 out=${PCHECK_PACKAGE_OUT:-$root/build}
 
-for tool in dpkg-deb dpkg-parsechangelog fakeroot pandoc; do
+for tool in dpkg-deb dpkg-parsechangelog dpkg-shlibdeps pandoc; do
   if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "deb.sh: $tool is not installed: apt-get install -y dpkg-dev fakeroot pandoc" >&2
+    echo "deb.sh: $tool is not installed: apt-get install -y dpkg-dev pandoc" >&2
     exit 1
   fi
 done
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 work=$out/pkg
-tree=$work/root
+# laid out as dpkg-shlibdeps expects a package being built: debian/control, debian/<package>/
+tree=$work/debian/pcheck
 rm -rf "$work"
 mkdir -p "$work"
 
@@ -29,11 +30,9 @@ arch=$(dpkg --print-architecture)
 # what the executable links against, as Debian package names: dpkg-shlibdeps needs a debian/control
 depends=
 if [ "$(head -c 4 "$tree/usr/sbin/pcheck" | od -An -c | tr -d ' ')" = '177ELF' ]; then
-  mkdir -p "$work/shlibs/debian"
-  printf 'Source: pcheck\n\nPackage: pcheck\nArchitecture: any\n' >"$work/shlibs/debian/control"
-  ln -s "$tree" "$work/shlibs/debian/pcheck"
+  printf 'Source: pcheck\n\nPackage: pcheck\nArchitecture: any\n' >"$work/debian/control"
   # warnings 1: symbols not found; not Node's own harmless extra links (libdl, libpthread)
-  depends=$(cd "$work/shlibs" && dpkg-shlibdeps -O --warnings=1 debian/pcheck/usr/sbin/pcheck | sed -n 's/^shlibs:Depends=//p')
+  depends=$(cd "$work" && dpkg-shlibdeps -O --warnings=1 debian/pcheck/usr/sbin/pcheck | sed -n 's/^shlibs:Depends=//p')
 fi
 size=$(du -sk "$tree" | cut -f1)
 
@@ -51,7 +50,7 @@ chmod 0644 "$tree/DEBIAN/control" "$tree/DEBIAN/conffiles" "$tree/DEBIAN/md5sums
 
 deb=$out/pcheck_${version}_${arch}.deb
 rm -f "$out"/pcheck_*.deb
-fakeroot dpkg-deb -Zxz --build "$tree" "$deb" >/dev/null
+dpkg-deb --root-owner-group -Zxz --build "$tree" "$deb" >/dev/null
 echo "deb.sh: $deb"
 
 sh "$root/scripts/package/tarball.sh" "$tree" "$out"
@@ -60,3 +59,6 @@ if command -v rpmbuild >/dev/null 2>&1; then
 else
   echo "deb.sh: no rpmbuild (apt-get install -y rpm): no .rpm this time"
 fi
+
+# the staging trees are not needed once the packages are made
+rm -rf "$work"

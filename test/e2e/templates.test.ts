@@ -2,7 +2,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { lockDemoServer } from '../package/demo-lock.js';
 import { eventually, freePort, padmin, Pcheck, ROOT, sandbox, type Sandbox } from './harness.js';
 import { named, Started } from './processes.js';
 
@@ -13,10 +14,18 @@ const cleanups: (() => void)[] = [];
 /** The demo server, matched by name as the demo's pfile matches it (process.title = 'pcheck-demo'). */
 const demoServer = named('pcheck-demo');
 
+let releaseDemo: (() => void) | undefined;
+
+// every test here runs a demo server: one at a time with the package test's (test/package/demo-lock.ts)
+beforeEach(async () => {
+  releaseDemo = await lockDemoServer();
+}, 660_000);
+
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
   started.kill(demoServer);
   box.cleanup();
+  releaseDemo?.();
 });
 
 /**
