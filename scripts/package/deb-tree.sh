@@ -45,8 +45,11 @@ installed_paths() {
     -e 's|^Documentation=.*|Documentation=man:pcheck(8) man:pfile(5)|' "$1"
 }
 for unit in "$root"/templates/systemd/*.service; do
-  installed_paths "$unit" >"lib/systemd/system/$(basename "$unit")"
-  chmod 0644 "lib/systemd/system/$(basename "$unit")"
+  installed="lib/systemd/system/$(basename "$unit")"
+  installed_paths "$unit" >"$installed"
+  # every unit points at the man page (systemctl help)
+  grep -q '^Documentation=' "$installed" || sed -i '/^Description=/a Documentation=man:pcheck(8)' "$installed"
+  chmod 0644 "$installed"
 done
 if grep -q '/usr/local' lib/systemd/system/*.service; then
   echo "deb-tree.sh: a unit in templates/systemd names a /usr/local path this script does not rewrite" >&2

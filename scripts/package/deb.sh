@@ -27,7 +27,9 @@ sh "$root/scripts/package/deb-tree.sh" "$executable" "$tree"
 
 version=$(dpkg-parsechangelog -l "$root/packaging/debian/changelog" -S Version)
 arch=$(dpkg --print-architecture)
-# what the executable links against, as Debian package names: dpkg-shlibdeps needs a debian/control
+# what the executable links against, as Debian package names: dpkg-shlibdeps needs a debian/control,
+# and the tree's DEBIAN/ to know it is a package's
+mkdir -p "$tree/DEBIAN"
 depends=
 if [ "$(head -c 4 "$tree/usr/sbin/pcheck" | od -An -c | tr -d ' ')" = '177ELF' ]; then
   printf 'Source: pcheck\n\nPackage: pcheck\nArchitecture: any\n' >"$work/debian/control"
@@ -36,7 +38,6 @@ if [ "$(head -c 4 "$tree/usr/sbin/pcheck" | od -An -c | tr -d ' ')" = '177ELF' ]
 fi
 size=$(du -sk "$tree" | cut -f1)
 
-mkdir -p "$tree/DEBIAN"
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" -e "s/@DEPENDS@/$depends/" \
   "$root/packaging/debian/control.in" | sed '/^Depends: *$/d' >"$tree/DEBIAN/control"
 cp "$root/packaging/debian/conffiles" "$tree/DEBIAN/conffiles"

@@ -234,7 +234,7 @@ describe.runIf(INSTALL)('installed with apt-get on this machine (PCHECK_TEST_INS
     box = sandbox();
     const already = sh('dpkg-query', ['-W', '-f', '${Status}', 'pcheck'], { check: false });
     if (already.stdout.includes('installed')) throw new Error('refusing to run: a pcheck package is already installed here (dpkg -l pcheck); this test installs and purges its own');
-    for (const path of ['/usr/sbin/pcheck', '/opt/HA', '/etc/pcheck', '/var/log/pcheck']) {
+    for (const path of ['/usr/sbin/pcheck', '/opt/HA', '/etc/pcheck', '/var/lib/pcheck', '/var/spool/pcheck']) {
       if (existsSync(path)) throw new Error(`refusing to run: ${path} exists, and this test checks that purging the package removes it`);
     }
     runDirBefore = existsSync('/run/pcheck');
@@ -296,6 +296,7 @@ describe.runIf(INSTALL)('installed with apt-get on this machine (PCHECK_TEST_INS
       PCHECK_DEMO_LOG: join(box.dir, 'demo-server.log'),
       TMPDIR: process.env.TMPDIR ?? '/tmp',
     };
+    const logFile = `/var/log/pcheck/etc_pcheck_${instance}.pfile.log`;
     const [preCommand, ...preArgs] = commandLine('ExecStartPre');
     const pre = sh(preCommand ?? '', preArgs, { env, check: false });
     expect(pre.status, pre.stderr).toBe(0);
@@ -326,6 +327,7 @@ describe.runIf(INSTALL)('installed with apt-get on this machine (PCHECK_TEST_INS
 
       pcheck.kill('SIGTERM');
       expect(await exited).toBe(0);
+      expect(readFileSync(logFile, 'utf8')).toContain('"msgId"');
       // pcheck never kills what it watches: the demo server outlives it, and the test ends it
       expect(isGone(second)).toBe(false);
       process.kill(second, 'SIGKILL');
@@ -346,7 +348,9 @@ describe.runIf(INSTALL)('installed with apt-get on this machine (PCHECK_TEST_INS
     expect(left).toEqual([]);
     for (const path of installed) if (existsSync(path)) expect(lstatSync(path).isDirectory(), path).toBe(true);
     // and what the maintainer scripts and pcheck made: links, logs, spool, counters
-    for (const path of ['/opt/HA', '/etc/pcheck', '/var/log/pcheck', '/var/lib/pcheck', '/var/spool/pcheck']) expect(existsSync(path), path).toBe(false);
+    for (const path of ['/opt/HA', '/etc/pcheck', '/var/lib/pcheck', '/var/spool/pcheck']) expect(existsSync(path), path).toBe(false);
+    // the demo's structured log went with /var/log/pcheck (other tests' pchecks may write there again)
+    expect(existsSync(logFile)).toBe(false);
     if (!runDirBefore) expect(existsSync('/run/pcheck')).toBe(false);
   }, 600_000);
 });
