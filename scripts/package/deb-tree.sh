@@ -39,8 +39,7 @@ install -m 0755 "$root/packaging/pcheck-vendor-links" usr/sbin/pcheck-vendor-lin
 
 # the units and the rc script as installed: binaries in /usr/sbin, templates in /usr/share/pcheck
 installed_paths() {
-  sed -e 's|/usr/local/bin/|/usr/sbin/|g' -e 's|/usr/local/bin}|/usr/sbin}|g' \
-    -e 's|PCHECK_BIN_DIR=/usr/local/bin|PCHECK_BIN_DIR=/usr/sbin|g' \
+  sed -e 's|/usr/local/bin\([/})]\)|/usr/sbin\1|g' -e 's|/usr/local/bin$|/usr/sbin|' \
     -e 's|/usr/local/lib/pcheck/templates/|/usr/share/pcheck/templates/|g' \
     -e 's|^Documentation=.*|Documentation=man:pcheck(8) man:pfile(5)|' "$1"
 }
