@@ -1,7 +1,8 @@
 #!/bin/sh
 # Man pages from their Markdown sources in docs/man/ (pandoc's man writer): deb-man.sh OUTDIR
 # writes OUTDIR/pcheck.8, padmin.8, pcheck-vendor-links.8 and pfile.5, dated by the changelog's
-# top entry (the same bytes every build of a version).
+# top entry (the same bytes every build of a version), without hyphenation: option names, paths and
+# PS_* variables are not broken across lines.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:?usage: deb-man.sh OUTDIR}
@@ -18,6 +19,6 @@ mkdir -p "$out"
 for source in "$root"/docs/man/*.md; do
   page=$(basename "$source" .md)
   pandoc --standalone --from markdown-smart --to man \
-    --metadata footer="pcheck $version" --metadata date="$date" \
+    --metadata footer="pcheck $version" --metadata date="$date" --metadata hyphenate=false \
     --output "$out/$page" "$source"
 done

@@ -194,6 +194,10 @@ describe('the tarball and the .rpm', () => {
       .sort();
     expect(listed).toEqual(files);
     expect(sh('rpm', ['-qcp', rpm]).stdout.trim().split('\n').sort()).toEqual(['/etc/logrotate.d/pcheck', '/etc/pcheck/example.pfile']);
+    // its scriptlets make the directories and start nothing
+    const scriptlets = sh('rpm', ['-qp', '--scripts', rpm]).stdout;
+    expect(scriptlets).toMatch(/^postinstall scriptlet[^\n]*\n(.*\n)*install -d -m 0700 \/var\/spool\/pcheck$/m);
+    expect(scriptlets).not.toMatch(/systemctl\s+(--\S+\s+)*(start|stop|restart|enable)\b/);
     const info = sh('rpm', ['-qip', rpm]).stdout;
     expect(info).toMatch(new RegExp(`^Version\\s*: ${version.replace(/\./g, '\\.')}$`, 'm'));
   });
