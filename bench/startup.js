@@ -64,7 +64,7 @@ export async function run() {
       const floor = percentile(walls['node -e 0'], 50);
       const viaNode = percentile(walls['node bin/padmin.js'], 50);
       const viaSea = percentile(walls['single executable'], 50);
-      report('startup', `node -e 0 (floor), median ms`, floor, 'ms');
+      report('startup', `node -e 0 (floor, beside > ${through}), median ms`, floor, 'ms');
       report('startup', `node bin/padmin.js show pent > ${through}, median ms`, viaNode, 'ms', null, floor);
       report('startup', `single executable show pent > ${through}, median ms`, viaSea, 'ms', null, floor);
       console.log(`  single executable / node bin/padmin.js through a ${through}: ${(viaSea / viaNode).toFixed(2)}x`);

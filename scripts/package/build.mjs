@@ -23,6 +23,23 @@ const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 const step = (what) => process.stderr.write(`package: ${what}\n`);
 
+// The binary is a copy of this Node: one that takes libuv, OpenSSL, ICU... from the system (a
+// distribution's nodejs) would need them on every target. nodejs.org's and NodeSource's builds link
+// only libc, libstdc++ and libm.
+const shared = Object.entries(process.config.variables)
+  .filter(([key, value]) => /^node_shared(_|$)/.test(key) && value === true)
+  .map(([key]) => key.replace(/^node_shared_?/, '') || 'libnode');
+if (shared.length > 0) {
+  process.stderr.write(
+    `package: ${process.execPath} (Node ${process.version}) links ${shared.join(', ')} from the system: a copy of it would not run without them; build with Node 20 from nodejs.org or NodeSource\n`,
+  );
+  process.exit(1);
+}
+if (Number(process.versions.node.split('.')[0]) < 20) {
+  process.stderr.write(`package: Node ${process.version} cannot build a single executable; use Node 20 or later\n`);
+  process.exit(1);
+}
+
 step(`bundling src/ into ${config.main}`);
 mkdirSync(dirname(bundle), { recursive: true });
 await build({

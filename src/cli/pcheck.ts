@@ -72,6 +72,8 @@ async function checkOnly(pfile: string): Promise<never> {
 }
 
 async function runForeground(pfile: string): Promise<never> {
+  // a unit file may pass the single executable its V8 flag the same way (docs/install.md)
+  restoreNodeOptions();
   try {
     // the pfile's warnings reach stderr through the message log, as PC005
     const daemon = await startDaemon({ pfile, foreground: true, runDir: runDir() });
