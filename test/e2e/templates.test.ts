@@ -2,7 +2,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { lockDemoServer } from '../package/demo-lock.js';
 import { eventually, freePort, padmin, Pcheck, ROOT, run, sandbox, type Sandbox } from './harness.js';
 import { named, Started } from './processes.js';
 
@@ -16,12 +17,22 @@ const demoServer = named('pcheck-demo');
 /** Whether this test made a sandbox (the template directory check makes none). */
 let boxed = false;
 
+let releaseDemo: (() => void) | undefined;
+
+// every test here runs a demo server: one at a time with the package test's (test/package/demo-lock.ts)
+beforeEach(async () => {
+  releaseDemo = await lockDemoServer();
+}, 660_000);
+
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
-  if (!boxed) return;
-  boxed = false;
-  started.kill(demoServer);
-  box.cleanup();
+  if (boxed) {
+    boxed = false;
+    started.kill(demoServer);
+    box.cleanup();
+  }
+  releaseDemo?.();
+  releaseDemo = undefined;
 });
 
 /**
