@@ -2,7 +2,7 @@
 // again first when anything it is made of is newer (src/, scripts/package/, sea-config.json, the
 // package files, or the Node it copies). A build takes about half a minute.
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,7 +10,45 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SEA_PCHECK = join(ROOT, 'build/pcheck');
 export const SEA_PADMIN = join(ROOT, 'build/padmin');
 
-const INPUTS = ['src', 'scripts/package', 'sea-config.json', 'package.json', 'package-lock.json'];
+// the packaging scripts (deb.sh, rpm.sh, ...) make packages of the binary, not the binary
+const INPUTS = ['src', 'scripts/package/build.mjs', 'scripts/package/sea-entry.js', 'sea-config.json', 'package.json', 'package-lock.json'];
+
+/** Two test files (or a test and the bench) asking at once build once: a directory is the lock. */
+const LOCK = join(ROOT, 'build/.building');
+
+function holderAlive() {
+  try {
+    process.kill(Number(readFileSync(join(LOCK, 'pid'), 'utf8')), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function withBuildLock(work) {
+  mkdirSync(join(ROOT, 'build'), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      // a holder killed mid-build leaves the directory: take it over once its pid is gone
+      if (!holderAlive()) {
+        await new Promise((wait) => setTimeout(wait, 1000));
+        if (!holderAlive()) rmSync(LOCK, { recursive: true, force: true });
+        continue;
+      }
+      await new Promise((wait) => setTimeout(wait, 500));
+    }
+  }
+  writeFileSync(join(LOCK, 'pid'), String(process.pid));
+  try {
+    return await work();
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+}
 
 function newestUnder(path) {
   const stat = statSync(path);
@@ -33,6 +71,10 @@ export function stale() {
 /** Builds build/pcheck unless it is up to date; resolves with its path. */
 export async function ensureBuilt() {
   if (!stale()) return SEA_PCHECK;
+  return withBuildLock(async () => (stale() ? build() : SEA_PCHECK));
+}
+
+async function build() {
   const output = [];
   const status = await new Promise((resolveBuild, reject) => {
     const child = spawn(process.execPath, [join(ROOT, 'scripts/package/build.mjs')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
