@@ -6,7 +6,7 @@ import type { PentView } from '../control/views.js';
 import type { EntryRef } from '../events/stream.js';
 import type { StallKind } from '../pfile/types.js';
 import type { ProbeFault } from '../probes/types.js';
-import { Buckets, escapeLabelValue, familyHeader, formatValue, HistogramSeries, type MetricType, type TextBuffer } from './exposition.js';
+import { Buckets, escapeLabelValue, familyHeader, formatValue, HistogramSeries, labelPairs, type MetricType, type TextBuffer } from './exposition.js';
 
 /** The watched process's resource usage, as pidusage reads it. */
 export interface Usage {
@@ -55,7 +55,10 @@ class EntrySeries {
   readonly chunks: (Chunk | undefined)[] = [];
 
   constructor(pentId: number, pname: string) {
-    this.labels = `pent_id="${pentId}",pname="${escapeLabelValue(pname)}"`;
+    this.labels = labelPairs([
+      ['pent_id', String(pentId)],
+      ['pname', pname],
+    ]);
   }
 
   /** The failure counts of probes of `kind`, created at 0 for each fault. */
