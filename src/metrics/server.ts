@@ -5,10 +5,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { connect } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { formatListen, type MetricsListen } from '../pfile/types.js';
+import type { Scraped } from './exposition.js';
 
 /** What the endpoint serves: the exposition and its Content-Type. */
 export interface Exposition {
-  readonly scrape: () => Promise<string>;
+  /** The answer's body, released once sent or dropped. */
+  readonly scrape: () => Promise<Scraped>;
   readonly contentType: string;
 }
 
@@ -98,8 +100,10 @@ async function answer(request: IncomingMessage, response: ServerResponse, exposi
   const get = request.method === 'GET' || request.method === 'HEAD';
   if (get && path === '/metrics') {
     try {
-      const text = await exposition.scrape();
-      response.writeHead(200, { 'Content-Type': exposition.contentType }).end(request.method === 'HEAD' ? undefined : text);
+      const { body, release } = await exposition.scrape();
+      // the body's memory is reused by a later scrape: not before this answer was sent or dropped
+      response.once('close', release);
+      response.writeHead(200, { 'Content-Type': exposition.contentType, 'Content-Length': body.length }).end(request.method === 'HEAD' ? undefined : body);
     } catch (error) {
       response.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`metrics failed: ${(error as Error).message}\n`);
     }

@@ -36,9 +36,17 @@ function setup(views: PentView[], usage: Map<number, Usage> = new Map(), queues:
   return { metrics, state };
 }
 
+/** The whole text of one scrape. */
+async function scrapeText(metrics: PcheckMetrics): Promise<string> {
+  const scraped = await metrics.scrape();
+  const text = scraped.body.toString('utf8');
+  scraped.release();
+  return text;
+}
+
 /** The sample lines of the exposition (no HELP/TYPE), as `name{labels} value`. */
 async function samples(metrics: PcheckMetrics): Promise<string[]> {
-  return (await metrics.scrape()).split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+  return (await scrapeText(metrics)).split('\n').filter((line) => line !== '' && !line.startsWith('#'));
 }
 
 const HTTPD = 'pent_id="1",pname="/usr/sbin/httpd"';
@@ -186,7 +194,7 @@ describe('metrics registry', () => {
 
   it('default metrics go to its own registry, with event-loop lag, and without the _total gauges', async () => {
     const metrics = new PcheckMetrics({ views: () => [], alertQueues: () => [], usage: async () => new Map() }, { version: '1' });
-    const text = await metrics.scrape();
+    const text = await scrapeText(metrics);
     expect(text).toContain('process_cpu_seconds_total');
     expect(text).toContain('nodejs_eventloop_lag_seconds');
     expect(text).not.toContain('nodejs_active_handles_total');

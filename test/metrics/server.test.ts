@@ -15,7 +15,10 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const exposition = { scrape: async () => 'pcheck_build_info{version="t"} 1\n', contentType: 'text/plain; version=0.0.4; charset=utf-8' };
+const exposition = {
+  scrape: async () => ({ body: Buffer.from('pcheck_build_info{version="t"} 1\n'), release: () => undefined }),
+  contentType: 'text/plain; version=0.0.4; charset=utf-8',
+};
 
 function get(socketPath: string, path = '/metrics'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
