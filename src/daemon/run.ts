@@ -124,6 +124,8 @@ class Daemon {
   private readonly metrics: PcheckMetrics;
   readonly metricsEndpoint: MetricsEndpoint;
   private cancelSchedule: () => void = () => undefined;
+  /** PCHECK_DEBUG_TICKS=1: CPU the liveness ticks used, answered by ping (bench/idle-1000.js reads it). */
+  private readonly tickAccount: TickAccount | null = process.env.PCHECK_DEBUG_TICKS === '1' ? { ticks: 0, cpu_us: 0, wall_us: 0 } : null;
   private shuttingDown = false;
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
   private removeLastResort: () => void = () => undefined;
@@ -245,9 +247,11 @@ class Daemon {
 
   private schedule(config: Config): void {
     this.cancelSchedule();
-    const cancelLiveness = every(config.livenessInterval * 1000, () =>
-      this.guard(() => timed(() => this.supervisor.livenessTick(), (seconds) => this.metrics.observeTick(seconds))),
+    const tick = accounted(
+      this.tickAccount,
+      () => timed(() => this.supervisor.livenessTick(), (seconds) => this.metrics.observeTick(seconds)),
     );
+    const cancelLiveness = every(config.livenessInterval * 1000, () => this.guard(tick));
     const cancelFullCheck = every(config.monitorInterval * 1000, () => this.guard(() => this.supervisor.fullCheck()));
     this.usageSampler = newUsageSampler(config);
     const cancelUsage = every(config.usageInterval * 1000, () => this.guard(() => this.supervisor.usageTick()));
@@ -298,7 +302,7 @@ class Daemon {
     const pent = request.pent;
     switch (request.cmd) {
       case 'ping':
-        return ok({ pid: process.pid, pfile: this.options.pfile });
+        return ok({ pid: process.pid, pfile: this.options.pfile, ...(this.tickAccount === null ? {} : { tick_account: { ...this.tickAccount } }) });
       case 'show pent': {
         const views = this.supervisor.views(pent);
         return views === null ? noEntry(pent) : ok(views);
@@ -412,6 +416,30 @@ class Daemon {
     this.removeLastResort();
     this.resolveDone({ status, reason });
   }
+}
+
+/** What the liveness ticks cost: how many ran, their CPU (the whole process's, while each ran) and wall time. */
+interface TickAccount {
+  ticks: number;
+  cpu_us: number;
+  wall_us: number;
+}
+
+/** `tick`, adding what each run costs to `account` (when there is one). */
+function accounted(account: TickAccount | null, tick: () => void): () => void {
+  if (account === null) return tick;
+  return () => {
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    try {
+      tick();
+    } finally {
+      const used = process.cpuUsage(cpu);
+      account.ticks += 1;
+      account.cpu_us += used.user + used.system;
+      account.wall_us += (performance.now() - started) * 1000;
+    }
+  };
 }
 
 type AlertFactory = (typeof import('../alerts/index.js'))['createAlertService'];
