@@ -146,7 +146,7 @@ class Daemon {
     this.log = this.openLog(config);
     this.events.subscribe((event) => this.log.write(event));
     this.metrics = new PcheckMetrics(
-      // a scrape reports the last resource sample (at most UsageInterval old): pidusage runs on the sampler's schedule only
+      // a scrape reports the last resource sample (at most UsageInterval old): usage is read on the sampler's schedule only
       { views: () => this.supervisor.views() ?? [], alertQueues: () => this.alerts?.status() ?? [], usage: async () => this.usageSampler.latest() },
       { version: packageVersion() },
     );
