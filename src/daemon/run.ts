@@ -8,18 +8,18 @@ import { logFilePath, runPaths, spoolDir, type RunPaths } from '../control/paths
 import { ruleView } from '../control/views.js';
 import { packageVersion } from '../cli/version.js';
 import type { AlertService } from '../alerts/service.js';
-import { EventStream } from '../events/stream.js';
+import { EventStream, type EntryRef } from '../events/stream.js';
 import { checkDestinations } from '../log/destinations.js';
 import { createMessageLog } from '../log/message-log.js';
 import type { MessageLog } from '../log/types.js';
 import { timed, timedProbe, timedScript } from '../metrics/instrument.js';
-import { PcheckMetrics } from '../metrics/registry.js';
-import { MetricsEndpoint } from '../metrics/server.js';
+import type { PcheckMetrics } from '../metrics/registry.js';
+import type { MetricsEndpoint } from '../metrics/server.js';
 import { loadPfile } from '../pfile/load.js';
-import { formatDiagnostic, formatListen, type Config, type Diagnostic } from '../pfile/types.js';
+import { formatDiagnostic, formatListen, type Config, type Diagnostic, type MetricsListen, type StallKind } from '../pfile/types.js';
 import { PROBES } from '../probes/index.js';
+import type { ProbeResult, ProbeTarget } from '../probes/types.js';
 import { isExhaustion, ProcUnreadable, readStat, StatHandle } from '../system/proc.js';
-import { procTable } from '../system/proc-table.js';
 import { ProcessScanner } from '../system/scan.js';
 import { describeRefusal, readRegularFile, writeFileAtomically } from '../system/files.js';
 import { runScript } from '../system/script.js';
@@ -93,7 +93,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const alertFactory = loaded.config.alerts === null ? null : await loadAlertFactory();
   const daemon = new Daemon(loaded.config, options, lock, paths.socket, paths.socket.replace(/\.sock$/, '.state'), alertFactory);
   try {
-    await daemon.metricsEndpoint.serve(loaded.config.metricsListen);
+    // prom-client and the HTTP server are loaded only for a pfile that sets MetricsListen
+    if (loaded.config.metricsListen !== null) await daemon.serveMetrics(loaded.config.metricsListen);
   } catch (error) {
     await lock.release();
     throw new StartError(`cannot open the metrics endpoint MetricsListen ${formatListen(loaded.config.metricsListen!)}: ${(error as Error).message}`, EXIT.startFailed);
@@ -101,7 +102,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   try {
     await daemon.listen();
   } catch (error) {
-    daemon.metricsEndpoint.close();
+    daemon.closeMetrics();
     await lock.release();
     throw new StartError(`cannot open the control socket ${paths.socket}: ${(error as Error).message}`, EXIT.startFailed);
   }
@@ -120,9 +121,12 @@ class Daemon {
   /** Replaced at each schedule: its expiry follows UsageInterval. */
   private usageSampler: UsageSampler;
   private server: Server | null = null;
-  /** Prometheus metrics: always counted, served when MetricsListen is set. */
-  private readonly metrics: PcheckMetrics;
-  readonly metricsEndpoint: MetricsEndpoint;
+  /** Prometheus metrics: counted from the first time MetricsListen is set, served while it is. */
+  private metrics: PcheckMetrics | null = null;
+  private metricsEndpoint: MetricsEndpoint | null = null;
+  /** The restart script and probe runners: timed into the metrics once there are metrics. */
+  private runScriptNow: typeof runScript = runScript;
+  private probeNow: SupervisorProbe = probeOf;
   private cancelSchedule: () => void = () => undefined;
   /** PCHECK_DEBUG_TICKS=1: CPU the liveness ticks used, answered by ping (bench/idle-1000.js reads it). */
   private readonly tickAccount: TickAccount | null = process.env.PCHECK_DEBUG_TICKS === '1' ? { ticks: 0, cpu_us: 0, wall_us: 0 } : null;
@@ -145,13 +149,7 @@ class Daemon {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.log = this.openLog(config);
     this.events.subscribe((event) => this.log.write(event));
-    this.metrics = new PcheckMetrics(
-      // a scrape reports the last resource sample (at most UsageInterval old): usage is read on the sampler's schedule only
-      { views: () => this.supervisor.views() ?? [], alertQueues: () => this.alerts?.status() ?? [], usage: async () => this.usageSampler.latest() },
-      { version: packageVersion() },
-    );
-    this.events.subscribe(this.metrics.sink);
-    this.metricsEndpoint = new MetricsEndpoint(this.metrics);
+    this.events.subscribe((event) => this.metrics?.sink(event));
     this.alerts = this.openAlerts(config);
     this.events.subscribe((event) => this.alerts?.accept(event));
     // every retry over leaves the state of every entry in DumpFileName
@@ -167,8 +165,8 @@ class Daemon {
       watch: (pid, startTime) => StatHandle.open(pid, startTime),
       statOf: (pid) => readStat(pid),
       readPidfile,
-      runScript: timedScript(runScript, this.metrics),
-      probe: timedProbe((kind, target) => PROBES[kind](target), this.metrics),
+      runScript: (path, scriptOptions) => this.runScriptNow(path, scriptOptions),
+      probe: (kind, target, entry) => this.probeNow(kind, target, entry),
       kill: killProcess,
       usage: (pids) => this.usageSampler.sample(pids),
       readCa: readCaFile,
@@ -178,6 +176,31 @@ class Daemon {
       onFatalRetryOver: (action, rule) =>
         void this.shutdown(action === 'exit' ? EXIT.retryOverExit : EXIT.ok, `retry over of '${rule.pname}' (${action})`),
     });
+  }
+
+  /** Serves the metrics on `listen`; rejects when it cannot listen. */
+  async serveMetrics(listen: MetricsListen): Promise<void> {
+    await (await this.metricsFor(listen))?.serve(listen);
+  }
+
+  /** The metrics endpoint, created (and prom-client loaded) the first time MetricsListen is set; null until then. */
+  private async metricsFor(listen: MetricsListen | null): Promise<MetricsEndpoint | null> {
+    if (this.metricsEndpoint !== null || listen === null) return this.metricsEndpoint;
+    const [{ PcheckMetrics }, { MetricsEndpoint }] = await Promise.all([import('../metrics/registry.js'), import('../metrics/server.js')]);
+    const metrics = new PcheckMetrics(
+      // a scrape reports the last resource sample (at most UsageInterval old): usage is read on the sampler's schedule only
+      { views: () => this.supervisor.views() ?? [], alertQueues: () => this.alerts?.status() ?? [], usage: async () => this.usageSampler.latest() },
+      { version: packageVersion() },
+    );
+    this.metrics = metrics;
+    this.runScriptNow = timedScript(runScript, metrics);
+    this.probeNow = timedProbe(probeOf, metrics);
+    this.metricsEndpoint = new MetricsEndpoint(metrics);
+    return this.metricsEndpoint;
+  }
+
+  closeMetrics(): void {
+    this.metricsEndpoint?.close();
   }
 
   async listen(): Promise<void> {
@@ -249,7 +272,11 @@ class Daemon {
     this.cancelSchedule();
     const tick = accounted(
       this.tickAccount,
-      () => timed(() => this.supervisor.livenessTick(), (seconds) => this.metrics.observeTick(seconds)),
+      () => {
+        const metrics = this.metrics;
+        if (metrics === null) this.supervisor.livenessTick();
+        else timed(() => this.supervisor.livenessTick(), (seconds) => metrics.observeTick(seconds));
+      },
     );
     const cancelLiveness = every(config.livenessInterval * 1000, () => this.guard(tick));
     const cancelFullCheck = every(config.monitorInterval * 1000, () => this.guard(() => this.supervisor.fullCheck()));
@@ -324,6 +351,8 @@ class Daemon {
       case 'show proc': {
         const views = this.supervisor.views(pent);
         if (views === null) return noEntry(pent);
+        // ps-list is loaded by the first show proc
+        const { procTable } = await import('../system/proc-table.js');
         return procTable(views).then(ok, (error: Error) => fail('E_PROC_LIST', error.message));
       }
       case 'show alert':
@@ -357,7 +386,8 @@ class Daemon {
     if (loaded.config.alerts !== null) this.alertFactory ??= await loadAlertFactory();
     this.reloadAlerts(loaded.config);
     // a new MetricsListen that cannot be listened on keeps the old endpoint (PC401)
-    const metricsRefused = await this.metricsEndpoint.change(loaded.config.metricsListen);
+    const endpoint = await this.metricsFor(loaded.config.metricsListen);
+    const metricsRefused = endpoint === null ? null : await endpoint.change(loaded.config.metricsListen);
     if (metricsRefused !== null) this.events.emit('metricsListenFailed', metricsRefused);
     const counts = this.supervisor.reload(loaded.config);
     for (const diagnostic of diagnostics) this.events.emit('pfileDiagnostic', { diagnostic });
@@ -402,7 +432,7 @@ class Daemon {
     this.saveState();
     // not awaited: a client still sending its request must not hold the shutdown up
     this.server?.close();
-    this.metricsEndpoint.close();
+    this.metricsEndpoint?.close();
     try {
       unlinkSync(this.socketPath);
     } catch {
@@ -441,6 +471,10 @@ function accounted(account: TickAccount | null, tick: () => void): () => void {
     }
   };
 }
+
+type SupervisorProbe = (kind: StallKind, target: ProbeTarget, entry?: EntryRef) => Promise<ProbeResult>;
+
+const probeOf: SupervisorProbe = (kind, target) => PROBES[kind](target);
 
 type AlertFactory = (typeof import('../alerts/index.js'))['createAlertService'];
 
