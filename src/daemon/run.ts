@@ -23,13 +23,13 @@ import { isExhaustion, ProcUnreadable, readStat, StatHandle } from '../system/pr
 import { ProcessScanner } from '../system/scan.js';
 import { describeRefusal, readRegularFile, writeFileAtomically } from '../system/files.js';
 import { runScript } from '../system/script.js';
-import { UsageSampler } from '../system/usage.js';
+import { procRead, UsageSampler } from '../system/usage.js';
 import { after, every } from '../system/timers.js';
 import { prepareRunDir, startControlServer } from './control-server.js';
 import { CRASH_STATUS, installLastResort } from './last-resort.js';
 import { acquireLock, AlreadyRunning, lockNames, runDirKey, type Lock } from './lock.js';
 import { decodeState, encodeState, readStateFile, systemClocks } from './state-file.js';
-import { Supervisor } from './supervisor.js';
+import { Supervisor, type Watch } from './supervisor.js';
 
 /** pcheck's exit statuses. */
 export const EXIT = Object.freeze({ ok: 0, startFailed: 1, badPfile: 2, retryOverExit: 3, crashed: CRASH_STATUS });
@@ -120,6 +120,8 @@ class Daemon {
   private readonly supervisor: Supervisor;
   /** Replaced at each schedule: its expiry follows UsageInterval. */
   private usageSampler: UsageSampler;
+  /** The open liveness handle of each watched pid: resource sampling reads through it. */
+  private readonly handles = new Map<number, StatHandle>();
   private server: Server | null = null;
   /** Prometheus metrics: counted from the first time MetricsListen is set, served while it is. */
   private metrics: PcheckMetrics | null = null;
@@ -157,12 +159,12 @@ class Daemon {
       if (event.key === 'retryOver') this.writeDump(false);
     });
     const scanner = new ProcessScanner(() => performance.now());
-    this.usageSampler = newUsageSampler(config);
+    this.usageSampler = newUsageSampler(config, this.handles);
     this.supervisor = new Supervisor(config, {
       now: () => performance.now(),
       wallNow: () => Date.now(),
       scan: () => scanner.scan(),
-      watch: (pid, startTime) => StatHandle.open(pid, startTime),
+      watch: (pid, startTime) => openWatch(this.handles, pid, startTime),
       statOf: (pid) => readStat(pid),
       readPidfile,
       runScript: (path, scriptOptions) => this.runScriptNow(path, scriptOptions),
@@ -280,7 +282,7 @@ class Daemon {
     );
     const cancelLiveness = every(config.livenessInterval * 1000, () => this.guard(tick));
     const cancelFullCheck = every(config.monitorInterval * 1000, () => this.guard(() => this.supervisor.fullCheck()));
-    this.usageSampler = newUsageSampler(config);
+    this.usageSampler = newUsageSampler(config, this.handles);
     const cancelUsage = every(config.usageInterval * 1000, () => this.guard(() => this.supervisor.usageTick()));
     this.cancelSchedule = () => {
       cancelLiveness();
@@ -490,10 +492,28 @@ function noEntry(pent: number | undefined): Response {
   return fail('E_NO_ENTRY', `no entry with pent_id ${pent}; padmin -c show pent lists them`);
 }
 
-/** The usage sampler for UsageInterval: a sample may take up to the interval, at most 10 s. */
-function newUsageSampler(config: Config): UsageSampler {
+/**
+ * The usage sampler for UsageInterval: a sample may take up to the interval, at most 10 s. It reads
+ * a watched pid through its liveness handle's descriptor (one read, where by path it takes an open
+ * and a close more).
+ */
+function newUsageSampler(config: Config, handles: ReadonlyMap<number, StatHandle>): UsageSampler {
   const intervalMs = config.usageInterval * 1000;
-  return new UsageSampler(intervalMs, Math.min(Math.max(intervalMs, 1000), 10_000));
+  return new UsageSampler(intervalMs, Math.min(Math.max(intervalMs, 1000), 10_000), undefined, procRead((pid) => handles.get(pid)?.boundText() ?? null));
+}
+
+/** A liveness handle on `pid`, kept in `handles` while it is open. */
+function openWatch(handles: Map<number, StatHandle>, pid: number, startTime: number): Watch | null {
+  const handle = StatHandle.open(pid, startTime);
+  if (handle === null) return null;
+  handles.set(pid, handle);
+  return {
+    check: () => handle.check(),
+    close: () => {
+      handle.close();
+      if (handles.get(pid) === handle) handles.delete(pid);
+    },
+  };
 }
 
 function killProcess(pid: number, signal: 'SIGTERM' | 'SIGKILL' = 'SIGKILL'): string | null {

@@ -30,9 +30,14 @@ export class ProcUsageReader {
   private readonly previous = new Map<number, Previous>();
   private pageSize: number | null = null;
 
+  /**
+   * `boundText`: the stat text of a pid through a descriptor already open on it (the liveness
+   * handle's), or null to read it by path.
+   */
   constructor(
     private readonly now: () => number = () => performance.now(),
     private readonly root = '/proc',
+    private readonly boundText: (pid: number) => string | null = () => null,
   ) {}
 
   read(pids: readonly number[], options: { maxage: number }): Record<string, ProcStatus | undefined> {
@@ -42,7 +47,7 @@ export class ProcUsageReader {
     for (const pid of pids) {
       let text: string;
       try {
-        text = readStatText(`${this.root}/${pid}/stat`);
+        text = this.boundText(pid) ?? readStatText(`${this.root}/${pid}/stat`);
       } catch (error) {
         if (isExhaustion(error)) throw error;
         this.previous.delete(pid);
@@ -66,11 +71,21 @@ export class ProcUsageReader {
 export function usageFields(text: string): { ticks: number; startTime: number; rssPages: number } | null {
   const close = text.lastIndexOf(')');
   if (close < 0) return null;
-  // rest[0] is field 3 (state); field n is rest[n - 3]
-  const rest = text.slice(close + 2).split(' ');
-  const ticks = Number(rest[11]) + Number(rest[12]);
-  const startTime = Number(rest[19]);
-  const rssPages = Number(rest[21]);
+  // field 3 (state) starts 2 past the ')'; walk the blanks to the fields wanted, without splitting the line
+  let field = 3;
+  let at = close + 2;
+  let ticks = 0;
+  let startTime = NaN;
+  let rssPages = NaN;
+  while (field <= 24 && at < text.length) {
+    let end = text.indexOf(' ', at);
+    if (end < 0) end = text.length;
+    if (field === 14 || field === 15) ticks += Number(text.slice(at, end));
+    else if (field === 22) startTime = Number(text.slice(at, end));
+    else if (field === 24) rssPages = Number(text.slice(at, end));
+    field += 1;
+    at = end + 1;
+  }
   return Number.isFinite(ticks) && Number.isFinite(startTime) && Number.isFinite(rssPages) ? { ticks, startTime, rssPages } : null;
 }
 

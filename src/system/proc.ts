@@ -211,6 +211,19 @@ export class StatHandle {
     return fields.state === 'Z' || fields.state === 'X' ? 'zombie' : 'alive';
   }
 
+  /**
+   * The stat text read through the descriptor, which only ever describes the process it was opened
+   * for; null when the handle has none (or is closed), or the process is gone.
+   */
+  boundText(): string | null {
+    if (this.fd === null) return null;
+    try {
+      return readStatFd(this.fd);
+    } catch {
+      return null;
+    }
+  }
+
   close(): void {
     if (this.fd !== null) {
       try {

@@ -24,9 +24,12 @@ export class UsageTimeout extends Error {
 
 type Read = (pids: number[], options: { maxage: number }) => Promise<Record<string, ProcStatus | undefined | null>>;
 
-/** The default read: /proc/<pid>/stat of each pid (src/system/proc-usage.ts). */
-function procRead(): Read {
-  const reader = new ProcUsageReader();
+/**
+ * The default read: /proc/<pid>/stat of each pid (src/system/proc-usage.ts), through `boundText`
+ * (a descriptor already open on the pid) where it gives one.
+ */
+export function procRead(boundText?: (pid: number) => string | null): Read {
+  const reader = new ProcUsageReader(undefined, undefined, boundText);
   return async (pids, options) => reader.read(pids, options);
 }
 

@@ -70,4 +70,14 @@ describe('usage read from /proc/<pid>/stat', () => {
     now = 6000;
     expect(reader.read([10], { maxage: 1000 })['10']?.cpu).toBe(0);
   });
+
+  it('reads through a descriptor already open on the pid when there is one, by path otherwise', () => {
+    const root = fakeProc();
+    const bound = new Map([[20, stat(20, 'bound', 7, 3, 800, 5)]]);
+    const reader = new ProcUsageReader(() => 0, root, (pid) => bound.get(pid) ?? null);
+    setStat(root, 21, stat(21, 'by path', 1, 1, 900, 6));
+    const read = reader.read([20, 21], { maxage: 1000 });
+    expect(read['20']).toEqual({ cpu: 0, memory: 5 * 4096, ctime: 100 });
+    expect(read['21']).toEqual({ cpu: 0, memory: 6 * 4096, ctime: 20 });
+  });
 });
