@@ -499,7 +499,7 @@ function noEntry(pent: number | undefined): Response {
  */
 function newUsageSampler(config: Config, handles: ReadonlyMap<number, StatHandle>): UsageSampler {
   const intervalMs = config.usageInterval * 1000;
-  return new UsageSampler(intervalMs, Math.min(Math.max(intervalMs, 1000), 10_000), undefined, procRead((pid) => handles.get(pid)?.boundText() ?? null));
+  return new UsageSampler(intervalMs, Math.min(Math.max(intervalMs, 1000), 10_000), undefined, procRead((pid) => handles.get(pid)?.boundUsage() ?? null));
 }
 
 /** A liveness handle on `pid`, kept in `handles` while it is open. */

@@ -3,7 +3,7 @@
 // request, a 1 KiB buffer and a callback each, and an open descriptor kept per pid) cost an idle
 // pcheck with 1000 entries more than its liveness ticks did.
 import { readFileSync } from 'node:fs';
-import { isExhaustion, readStatText } from './proc.js';
+import { isExhaustion, readStatUsage, type UsageFields } from './proc.js';
 
 /** One reading: CPU % since the previous reading (0 on the first), RSS in bytes, CPU time in ms. */
 export interface ProcStatus {
@@ -31,13 +31,13 @@ export class ProcUsageReader {
   private pageSize: number | null = null;
 
   /**
-   * `boundText`: the stat text of a pid through a descriptor already open on it (the liveness
-   * handle's), or null to read it by path.
+   * `boundUsage`: the usage fields of a pid through a descriptor already open on it (the liveness
+   * handle's), or null to read them by path.
    */
   constructor(
     private readonly now: () => number = () => performance.now(),
     private readonly root = '/proc',
-    private readonly boundText: (pid: number) => string | null = () => null,
+    private readonly boundUsage: (pid: number) => UsageFields | null = () => null,
   ) {}
 
   read(pids: readonly number[], options: { maxage: number }): Record<string, ProcStatus | undefined> {
@@ -45,15 +45,14 @@ export class ProcUsageReader {
     const pageSize = (this.pageSize ??= pageSizeOf(this.root));
     const result: Record<string, ProcStatus | undefined> = {};
     for (const pid of pids) {
-      let text: string;
+      let fields: UsageFields | null;
       try {
-        text = this.boundText(pid) ?? readStatText(`${this.root}/${pid}/stat`);
+        fields = this.boundUsage(pid) ?? readStatUsage(`${this.root}/${pid}/stat`);
       } catch (error) {
         if (isExhaustion(error)) throw error;
         this.previous.delete(pid);
         continue;
       }
-      const fields = usageFields(text);
       if (fields === null) continue;
       const ctimeMs = (fields.ticks * 1000) / CLOCK_TICKS_PER_SECOND;
       const last = this.previous.get(pid);
@@ -65,28 +64,6 @@ export class ProcUsageReader {
     for (const [pid, last] of this.previous) if (at - last.at > options.maxage) this.previous.delete(pid);
     return result;
   }
-}
-
-/** utime + stime (fields 14, 15, clock ticks), starttime (22) and rss (24, pages) of a stat line. */
-export function usageFields(text: string): { ticks: number; startTime: number; rssPages: number } | null {
-  const close = text.lastIndexOf(')');
-  if (close < 0) return null;
-  // field 3 (state) starts 2 past the ')'; walk the blanks to the fields wanted, without splitting the line
-  let field = 3;
-  let at = close + 2;
-  let ticks = 0;
-  let startTime = NaN;
-  let rssPages = NaN;
-  while (field <= 24 && at < text.length) {
-    let end = text.indexOf(' ', at);
-    if (end < 0) end = text.length;
-    if (field === 14 || field === 15) ticks += Number(text.slice(at, end));
-    else if (field === 22) startTime = Number(text.slice(at, end));
-    else if (field === 24) rssPages = Number(text.slice(at, end));
-    field += 1;
-    at = end + 1;
-  }
-  return Number.isFinite(ticks) && Number.isFinite(startTime) && Number.isFinite(rssPages) ? { ticks, startTime, rssPages } : null;
 }
 
 /**

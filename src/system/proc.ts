@@ -93,6 +93,50 @@ export function readStat(pid: number, root = '/proc'): StatFields | null {
   }
 }
 
+/** What resource sampling reads of a stat line: utime + stime (fields 14, 15), starttime (22), rss (24). */
+export interface UsageFields {
+  /** utime + stime, clock ticks. */
+  readonly ticks: number;
+  /** Clock ticks after boot. */
+  readonly startTime: number;
+  readonly rssPages: number;
+}
+
+/** The usage fields of the stat `length` bytes of STAT_BUFFER hold, read from the bytes (no string). */
+function usageInBuffer(length: number): UsageFields | null {
+  const close = STAT_BUFFER.lastIndexOf(0x29, length - 1);
+  if (close < 0) return null;
+  let field = 3;
+  let value = 0;
+  let ticks = 0;
+  let startTime = -1;
+  let rssPages = -1;
+  // field 3 (state) starts 2 past the ')'; fields are separated by one blank
+  for (let at = close + 2; at <= length && field <= 24; at += 1) {
+    const byte = at < length ? STAT_BUFFER[at]! : 0x20;
+    if (byte >= 0x30 && byte <= 0x39) {
+      value = value * 10 + (byte - 0x30);
+    } else if (byte === 0x20 || byte === 0x0a) {
+      if (field === 14 || field === 15) ticks += value;
+      else if (field === 22) startTime = value;
+      else if (field === 24) rssPages = value;
+      field += 1;
+      value = 0;
+    }
+  }
+  return startTime < 0 || rssPages < 0 ? null : { ticks, startTime, rssPages };
+}
+
+/** The usage fields of a stat file by path; throws as openSync and readSync do, null when it is not a stat line. */
+export function readStatUsage(path: string): UsageFields | null {
+  const fd = openSync(path, 'r');
+  try {
+    return usageInBuffer(readSync(fd, STAT_BUFFER, 0, STAT_BUFFER.length, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The state letter of the stat `length` bytes of STAT_BUFFER hold, without making a string of it. */
 function stateInBuffer(length: number): string {
   const close = STAT_BUFFER.lastIndexOf(0x29, length - 1);
@@ -212,13 +256,13 @@ export class StatHandle {
   }
 
   /**
-   * The stat text read through the descriptor, which only ever describes the process it was opened
-   * for; null when the handle has none (or is closed), or the process is gone.
+   * The usage fields read through the descriptor, which only ever describes the process it was
+   * opened for; null when the handle has none (or is closed), or the process is gone.
    */
-  boundText(): string | null {
+  boundUsage(): UsageFields | null {
     if (this.fd === null) return null;
     try {
-      return readStatFd(this.fd);
+      return usageInBuffer(readSync(this.fd, STAT_BUFFER, 0, STAT_BUFFER.length, 0));
     } catch {
       return null;
     }

@@ -1,6 +1,7 @@
 // CPU % and resident memory of many processes in one call, bounded by a timeout. The reader keeps,
 // per pid, the last reading (to compute CPU % between two calls); this module makes that safe to
 // keep in a daemon.
+import type { UsageFields } from './proc.js';
 import { ProcUsageReader, type ProcStatus } from './proc-usage.js';
 import { withDeadline } from './timers.js';
 
@@ -25,11 +26,11 @@ export class UsageTimeout extends Error {
 type Read = (pids: number[], options: { maxage: number }) => Promise<Record<string, ProcStatus | undefined | null>>;
 
 /**
- * The default read: /proc/<pid>/stat of each pid (src/system/proc-usage.ts), through `boundText`
+ * The default read: /proc/<pid>/stat of each pid (src/system/proc-usage.ts), through `boundUsage`
  * (a descriptor already open on the pid) where it gives one.
  */
-export function procRead(boundText?: (pid: number) => string | null): Read {
-  const reader = new ProcUsageReader(undefined, undefined, boundText);
+export function procRead(boundUsage?: (pid: number) => UsageFields | null): Read {
+  const reader = new ProcUsageReader(undefined, undefined, boundUsage);
   return async (pids, options) => reader.read(pids, options);
 }
 

@@ -1,8 +1,17 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pageSizeOf, ProcUsageReader, usageFields } from '../../src/system/proc-usage.js';
+import { readStatUsage } from '../../src/system/proc.js';
+import { pageSizeOf, ProcUsageReader } from '../../src/system/proc-usage.js';
+
+/** The same fields by splitting the text, as proc(5) numbers them. */
+function usageFields(text: string) {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return null;
+  const rest = text.slice(close + 2).split(' ');
+  return { ticks: Number(rest[11]) + Number(rest[12]), startTime: Number(rest[19]), rssPages: Number(rest[21]) };
+}
 
 const roots: string[] = [];
 afterEach(() => {
@@ -30,9 +39,24 @@ function setStat(root: string, pid: number, text: string): void {
 }
 
 describe('usage read from /proc/<pid>/stat', () => {
-  it('parses CPU ticks, start time and RSS past a comm holding ") " and blanks', () => {
-    expect(usageFields(stat(7, 'a) b (c', 150, 50, 12345, 300))).toEqual({ ticks: 200, startTime: 12345, rssPages: 300 });
+  it('parses CPU ticks, start time and RSS past a comm holding ") " and blanks, from the bytes as from the text', () => {
+    const root = fakeProc();
+    const text = stat(7, 'a) b (c', 150, 50, 12345, 300);
+    setStat(root, 7, text);
+    expect(usageFields(text)).toEqual({ ticks: 200, startTime: 12345, rssPages: 300 });
+    expect(readStatUsage(join(root, '7', 'stat'))).toEqual({ ticks: 200, startTime: 12345, rssPages: 300 });
+    setStat(root, 8, 'garbage');
     expect(usageFields('garbage')).toBeNull();
+    expect(readStatUsage(join(root, '8', 'stat'))).toBeNull();
+  });
+
+  it('reads the same fields from a real process stat, from the bytes as from the text', () => {
+    const text = readFileSync(`/proc/${process.pid}/stat`, 'latin1');
+    const fromBytes = readStatUsage(`/proc/${process.pid}/stat`);
+    const fromText = usageFields(text);
+    expect(fromBytes?.startTime).toBe(fromText?.startTime);
+    expect(fromBytes?.ticks).toBeGreaterThanOrEqual(fromText?.ticks ?? Infinity);
+    expect(fromBytes?.rssPages).toBeGreaterThan(0);
   });
 
   it('finds the page size from its own statm and status', () => {
@@ -73,7 +97,7 @@ describe('usage read from /proc/<pid>/stat', () => {
 
   it('reads through a descriptor already open on the pid when there is one, by path otherwise', () => {
     const root = fakeProc();
-    const bound = new Map([[20, stat(20, 'bound', 7, 3, 800, 5)]]);
+    const bound = new Map([[20, { ticks: 10, startTime: 800, rssPages: 5 }]]);
     const reader = new ProcUsageReader(() => 0, root, (pid) => bound.get(pid) ?? null);
     setStat(root, 21, stat(21, 'by path', 1, 1, 900, 6));
     const read = reader.read([20, 21], { maxage: 1000 });
