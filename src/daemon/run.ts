@@ -17,7 +17,6 @@ import type { PcheckMetrics } from '../metrics/registry.js';
 import type { MetricsEndpoint } from '../metrics/server.js';
 import { loadPfile } from '../pfile/load.js';
 import { formatDiagnostic, formatListen, type Config, type Diagnostic, type MetricsListen, type StallKind } from '../pfile/types.js';
-import { PROBES } from '../probes/index.js';
 import type { ProbeResult, ProbeTarget } from '../probes/types.js';
 import { isExhaustion, ProcUnreadable, readStat, StatHandle } from '../system/proc.js';
 import { ProcessScanner } from '../system/scan.js';
@@ -476,7 +475,12 @@ function accounted(account: TickAccount | null, tick: () => void): () => void {
 
 type SupervisorProbe = (kind: StallKind, target: ProbeTarget, entry?: EntryRef) => Promise<ProbeResult>;
 
-const probeOf: SupervisorProbe = (kind, target) => PROBES[kind](target);
+/** The probes (node:tls, node:http parsing) are loaded by the first stall check: most pfiles have none. */
+let probes: Promise<(typeof import('../probes/index.js'))['PROBES']> | null = null;
+const probeOf: SupervisorProbe = async (kind, target) => {
+  probes ??= import('../probes/index.js').then((module) => module.PROBES);
+  return (await probes)[kind](target);
+};
 
 type AlertFactory = (typeof import('../alerts/index.js'))['createAlertService'];
 
