@@ -7,7 +7,7 @@ import { COMMANDS, type AlertStatusView, type AlertTestView, type Command as Con
 import type { PentView, RuleView } from '../control/views.js';
 import { createMessageLog } from '../log/message-log.js';
 import { lex } from '../pfile/lexer.js';
-import { readPfile } from '../pfile/load.js';
+import { readPfile } from '../pfile/read.js';
 import { logFileSetting } from '../pfile/types.js';
 import { request, requestFirst, TransportError } from './client.js';
 import { exitAfterFlush } from './exit.js';

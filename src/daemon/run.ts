@@ -10,7 +10,7 @@ import { packageVersion } from '../cli/version.js';
 import type { AlertService } from '../alerts/service.js';
 import { EventStream, type EntryRef } from '../events/stream.js';
 import { checkDestinations } from '../log/destinations.js';
-import { createMessageLog } from '../log/message-log.js';
+import { createMessageLog, loadPino, type Pino } from '../log/message-log.js';
 import type { MessageLog } from '../log/types.js';
 import { timed, timedProbe, timedScript } from '../metrics/instrument.js';
 import type { PcheckMetrics } from '../metrics/registry.js';
@@ -90,7 +90,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
   // the alert machinery (nodemailer, execa) is loaded only for a pfile that names an AlertFile
   const alertFactory = loaded.config.alerts === null ? null : await loadAlertFactory();
-  const daemon = new Daemon(loaded.config, options, lock, paths.socket, paths.socket.replace(/\.sock$/, '.state'), alertFactory);
+  const pino = await loadPino();
+  const daemon = new Daemon(loaded.config, options, lock, paths.socket, paths.socket.replace(/\.sock$/, '.state'), alertFactory, pino);
   try {
     // prom-client and the HTTP server are loaded only for a pfile that sets MetricsListen
     if (loaded.config.metricsListen !== null) await daemon.serveMetrics(loaded.config.metricsListen);
@@ -146,6 +147,7 @@ class Daemon {
     private readonly socketPath: string,
     private readonly statePath: string,
     private alertFactory: AlertFactory | null,
+    private readonly pino: Pino,
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.log = this.openLog(config);
@@ -323,7 +325,7 @@ class Daemon {
   }
 
   private openLog(config: Config): MessageLog {
-    return createMessageLog({ tag: 'pcheck', foreground: this.options.foreground, logFile: logFilePath(config.logFile, config.file) });
+    return createMessageLog({ tag: 'pcheck', foreground: this.options.foreground, logFile: logFilePath(config.logFile, config.file), pino: this.pino });
   }
 
   private async handle(request: Request): Promise<Response> {
