@@ -5,12 +5,13 @@ import { run as daemon } from './daemon.js';
 import { run as idle100 } from './idle-100.js';
 import { run as idle1000 } from './idle-1000.js';
 import { run as metrics } from './metrics.js';
+import { run as padmin } from './padmin.js';
 import { summary } from './lib.js';
 import { run as stallSchedule } from './stall-schedule.js';
 import { run as usage } from './usage.js';
 
 const only = process.argv[2];
-const scenarios = { 'check-cycle': checkCycle, daemon, 'idle-100': idle100, 'idle-1000': idle1000, 'stall-schedule': stallSchedule, alerts, usage, metrics };
+const scenarios = { 'check-cycle': checkCycle, daemon, 'idle-100': idle100, 'idle-1000': idle1000, 'stall-schedule': stallSchedule, alerts, usage, metrics, padmin };
 for (const [scenarioName, scenario] of Object.entries(scenarios)) {
   if (only !== undefined && only !== scenarioName) continue;
   await scenario();
