@@ -7,7 +7,7 @@ import { COMMANDS, type AlertStatusView, type AlertTestView, type Command as Con
 import type { PentView, RuleView } from '../control/views.js';
 import { createMessageLog } from '../log/message-log.js';
 import { lex } from '../pfile/lexer.js';
-import { readPfile } from '../pfile/load.js';
+import { readPfile } from '../pfile/read.js';
 import { logFileSetting } from '../pfile/types.js';
 import { request, requestFirst, TransportError } from './client.js';
 import { exitAfterFlush } from './exit.js';
@@ -100,6 +100,8 @@ function structuredLogOf(pfile: string): string | null {
   // read as pcheck reads it: a FIFO or a huge file in its place must not hang padmin
   const read = readPfile(pfile);
   if ('error' in read) return null;
+  // most pfiles have no LogFile line: no need to lex them (a 1000-entry pfile takes a while)
+  if (!read.text.includes('LogFile')) return logFilePath('default', pfile);
   const lines = lex(read.text, pfile).lines;
   // a bad LogFile line is pcheck's to report; padmin then logs where pcheck would by default
   const setting = logFileSetting(lines.find((line) => line.fields[0] === 'LogFile')?.fields[1]) ?? 'default';

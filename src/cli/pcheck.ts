@@ -2,7 +2,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, readFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Command, Option, type CommanderError } from 'commander';
 import { runDir } from '../control/paths.js';
 import { EXIT, startDaemon, StartError, type RunningDaemon } from '../daemon/run.js';
@@ -11,7 +10,6 @@ import { syslogSocketPath } from '../log/message-log.js';
 import { lex } from '../pfile/lexer.js';
 import { loadPfile } from '../pfile/load.js';
 import { formatDiagnostic } from '../pfile/types.js';
-import { unresolvedProbeHosts } from '../probes/resolve.js';
 import { request, TransportError } from './client.js';
 import { exitAfterFlush } from './exit.js';
 import { restoreNodeOptions, selfCommand } from './self.js';
@@ -65,6 +63,8 @@ async function checkOnly(pfile: string): Promise<never> {
   for (const warning of checkDestinations(result.config).warnings) {
     printDiagnostics([{ file: pfile, line: logFileLine, severity: 'warning', message: warning }]);
   }
+  // the resolver (node:dns) is loaded for -t only
+  const { unresolvedProbeHosts } = await import('../probes/resolve.js');
   printDiagnostics(await unresolvedProbeHosts(result.config));
   const count = result.config.entries.length;
   process.stdout.write(`${pfile}: ok, ${count} ${count === 1 ? 'entry' : 'entries'}\n`);
@@ -140,6 +140,7 @@ async function detach(pfile: string): Promise<never> {
     cwd: '/',
     stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
   });
+  const { createInterface } = await import('node:readline');
   const lines = createInterface({ input: child.stdio[REPORT_FD] as NodeJS.ReadableStream, crlfDelay: Infinity })[Symbol.asyncIterator]();
   // the next report line; '' at end of file, null when none came in time
   const nextLine = async (timeoutMs: number): Promise<string | null> => {

@@ -8,24 +8,23 @@ function line(name: string, value: string | number): string {
   return `${name.padEnd(NAME_WIDTH)}= ${value}`;
 }
 
+/** The padded names of show pent's lines, made once. */
+const PENT_NAMES = Object.fromEntries(
+  ['pname', 'pid', 'retry_count', 'restart_count', 'proc_sts', 'retry_over_act', 'rerun_time', 'pent_id', 'monitor_sts'].map((name) => [name, `${name.padEnd(NAME_WIDTH)}= `]),
+) as Record<string, string>;
+
 /** One block per entry, a blank line between entries. */
 export function renderPents(pents: readonly PentView[]): string {
-  return pents
-    .map((pent) =>
-      [
-        line('pname', pent.pname),
-        line('pid', pent.pid ?? '-----'),
-        line('retry_count', pent.retry_count),
-        line('restart_count', pent.restart_count),
-        line('proc_sts', pent.proc_sts),
-        ...pent.stall_chk.map((stall) => line(`stall_chk (${stall.kind})`, stall.state)),
-        line('retry_over_act', pent.retry_over_act),
-        line('rerun_time', pent.rerun_time ?? '-----'),
-        line('pent_id', pent.pent_id),
-        line('monitor_sts', pent.monitor_sts),
-      ].join('\n'),
-    )
-    .join('\n\n');
+  let text = '';
+  for (const [index, pent] of pents.entries()) {
+    if (index > 0) text += '\n\n';
+    text += `${PENT_NAMES.pname}${pent.pname}\n${PENT_NAMES.pid}${pent.pid ?? '-----'}\n${PENT_NAMES.retry_count}${pent.retry_count}\n`;
+    text += `${PENT_NAMES.restart_count}${pent.restart_count}\n${PENT_NAMES.proc_sts}${pent.proc_sts}\n`;
+    for (const stall of pent.stall_chk) text += `${line(`stall_chk (${stall.kind})`, stall.state)}\n`;
+    text += `${PENT_NAMES.retry_over_act}${pent.retry_over_act}\n${PENT_NAMES.rerun_time}${pent.rerun_time ?? '-----'}\n`;
+    text += `${PENT_NAMES.pent_id}${pent.pent_id}\n${PENT_NAMES.monitor_sts}${pent.monitor_sts}`;
+  }
+  return text;
 }
 
 /** The parsed rule of each entry with every default filled in, in the same layout. */

@@ -10,6 +10,8 @@ export const singleExecutable: boolean = typeof PCHECK_SINGLE_EXECUTABLE === 'bo
 
 /** As in bin/pcheck.js: a small young generation keeps the daemon's RSS low. */
 const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1'];
+/** Also on node's command line (NODE_OPTIONS refuses it): smaller heap growth steps. */
+const DAEMON_COMMAND_LINE_FLAGS = [...DAEMON_NODE_FLAGS, '--optimize-for-size'];
 /** Carries the caller's NODE_OPTIONS (JSON: the string, or null when unset) across the re-exec. */
 const SAVED_NODE_OPTIONS = 'PCHECK_SAVED_NODE_OPTIONS';
 
@@ -22,7 +24,7 @@ export interface SelfCommand {
 /** The command line and environment that run this pcheck again with `args`. */
 export function selfCommand(args: readonly string[], env: NodeJS.ProcessEnv = process.env): SelfCommand {
   if (!singleExecutable) {
-    return { file: process.execPath, args: [...DAEMON_NODE_FLAGS, ...process.execArgv, process.argv[1] ?? '', ...args], env };
+    return { file: process.execPath, args: [...DAEMON_COMMAND_LINE_FLAGS, ...process.execArgv, process.argv[1] ?? '', ...args], env };
   }
   const before = env.NODE_OPTIONS;
   return {

@@ -8,28 +8,27 @@ import { logFilePath, runPaths, spoolDir, type RunPaths } from '../control/paths
 import { ruleView } from '../control/views.js';
 import { packageVersion } from '../cli/version.js';
 import type { AlertService } from '../alerts/service.js';
-import { EventStream } from '../events/stream.js';
+import { EventStream, type EntryRef } from '../events/stream.js';
 import { checkDestinations } from '../log/destinations.js';
-import { createMessageLog } from '../log/message-log.js';
+import { createMessageLog, loadPino, type Pino } from '../log/message-log.js';
 import type { MessageLog } from '../log/types.js';
 import { timed, timedProbe, timedScript } from '../metrics/instrument.js';
-import { PcheckMetrics } from '../metrics/registry.js';
-import { MetricsEndpoint } from '../metrics/server.js';
+import type { PcheckMetrics } from '../metrics/registry.js';
+import type { MetricsEndpoint } from '../metrics/server.js';
 import { loadPfile } from '../pfile/load.js';
-import { formatDiagnostic, formatListen, type Config, type Diagnostic } from '../pfile/types.js';
-import { PROBES } from '../probes/index.js';
+import { formatDiagnostic, formatListen, type Config, type Diagnostic, type MetricsListen, type StallKind } from '../pfile/types.js';
+import type { ProbeResult, ProbeTarget } from '../probes/types.js';
 import { isExhaustion, ProcUnreadable, readStat, StatHandle } from '../system/proc.js';
-import { procTable } from '../system/proc-table.js';
 import { ProcessScanner } from '../system/scan.js';
 import { describeRefusal, readRegularFile, writeFileAtomically } from '../system/files.js';
 import { pacedScripts, runScript } from '../system/script.js';
-import { UsageSampler } from '../system/usage.js';
+import { procRead, UsageSampler } from '../system/usage.js';
 import { after, every } from '../system/timers.js';
 import { prepareRunDir, startControlServer } from './control-server.js';
 import { CRASH_STATUS, installLastResort } from './last-resort.js';
 import { acquireLock, AlreadyRunning, lockNames, runDirKey, type Lock } from './lock.js';
 import { decodeState, encodeState, readStateFile, systemClocks } from './state-file.js';
-import { Supervisor } from './supervisor.js';
+import { Supervisor, type Watch } from './supervisor.js';
 
 /** pcheck's exit statuses. */
 export const EXIT = Object.freeze({ ok: 0, startFailed: 1, badPfile: 2, retryOverExit: 3, crashed: CRASH_STATUS });
@@ -91,9 +90,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
   // the alert machinery (nodemailer, execa) is loaded only for a pfile that names an AlertFile
   const alertFactory = loaded.config.alerts === null ? null : await loadAlertFactory();
-  const daemon = new Daemon(loaded.config, options, lock, paths.socket, paths.socket.replace(/\.sock$/, '.state'), alertFactory);
+  const pino = await loadPino();
+  const daemon = new Daemon(loaded.config, options, lock, paths.socket, paths.socket.replace(/\.sock$/, '.state'), alertFactory, pino);
   try {
-    await daemon.metricsEndpoint.serve(loaded.config.metricsListen);
+    // prom-client and the HTTP server are loaded only for a pfile that sets MetricsListen
+    if (loaded.config.metricsListen !== null) await daemon.serveMetrics(loaded.config.metricsListen);
   } catch (error) {
     await lock.release();
     throw new StartError(`cannot open the metrics endpoint MetricsListen ${formatListen(loaded.config.metricsListen!)}: ${(error as Error).message}`, EXIT.startFailed);
@@ -101,7 +102,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   try {
     await daemon.listen();
   } catch (error) {
-    daemon.metricsEndpoint.close();
+    daemon.closeMetrics();
     await lock.release();
     throw new StartError(`cannot open the control socket ${paths.socket}: ${(error as Error).message}`, EXIT.startFailed);
   }
@@ -119,11 +120,18 @@ class Daemon {
   private readonly supervisor: Supervisor;
   /** Replaced at each schedule: its expiry follows UsageInterval. */
   private usageSampler: UsageSampler;
+  /** The open liveness handle of each watched pid: resource sampling reads through it. */
+  private readonly handles = new Map<number, StatHandle>();
   private server: Server | null = null;
-  /** Prometheus metrics: always counted, served when MetricsListen is set. */
-  private readonly metrics: PcheckMetrics;
-  readonly metricsEndpoint: MetricsEndpoint;
+  /** Prometheus metrics: counted from the first time MetricsListen is set, served while it is. */
+  private metrics: PcheckMetrics | null = null;
+  private metricsEndpoint: MetricsEndpoint | null = null;
+  /** The restart script and probe runners: timed into the metrics once there are metrics. */
+  private runScriptNow: typeof runScript = runScript;
+  private probeNow: SupervisorProbe = probeOf;
   private cancelSchedule: () => void = () => undefined;
+  /** PCHECK_DEBUG_TICKS=1: CPU the liveness ticks used, answered by ping (bench/idle-1000.js reads it). */
+  private readonly tickAccount: TickAccount | null = process.env.PCHECK_DEBUG_TICKS === '1' ? { ticks: 0, cpu_us: 0, wall_us: 0 } : null;
   private shuttingDown = false;
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
   private removeLastResort: () => void = () => undefined;
@@ -139,17 +147,12 @@ class Daemon {
     private readonly socketPath: string,
     private readonly statePath: string,
     private alertFactory: AlertFactory | null,
+    private readonly pino: Pino,
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.log = this.openLog(config);
     this.events.subscribe((event) => this.log.write(event));
-    this.metrics = new PcheckMetrics(
-      // a scrape reports the last resource sample (at most UsageInterval old): pidusage runs on the sampler's schedule only
-      { views: () => this.supervisor.views() ?? [], alertQueues: () => this.alerts?.status() ?? [], usage: async () => this.usageSampler.latest() },
-      { version: packageVersion() },
-    );
-    this.events.subscribe(this.metrics.sink);
-    this.metricsEndpoint = new MetricsEndpoint(this.metrics);
+    this.events.subscribe((event) => this.metrics?.sink(event));
     this.alerts = this.openAlerts(config);
     this.events.subscribe((event) => this.alerts?.accept(event));
     // every retry over leaves the state of every entry in DumpFileName
@@ -157,16 +160,16 @@ class Daemon {
       if (event.key === 'retryOver') this.writeDump(false);
     });
     const scanner = new ProcessScanner(() => performance.now());
-    this.usageSampler = newUsageSampler(config);
+    this.usageSampler = newUsageSampler(config, this.handles);
     this.supervisor = new Supervisor(config, {
       now: () => performance.now(),
       wallNow: () => Date.now(),
       scan: () => scanner.scanInSlices(),
-      watch: (pid, startTime) => StatHandle.open(pid, startTime),
+      watch: (pid, startTime) => openWatch(this.handles, pid, startTime),
       statOf: (pid) => readStat(pid),
       readPidfile,
-      runScript: pacedScripts(timedScript(runScript, this.metrics)),
-      probe: timedProbe((kind, target) => PROBES[kind](target), this.metrics),
+      runScript: pacedScripts((path, scriptOptions) => this.runScriptNow(path, scriptOptions)),
+      probe: (kind, target, entry) => this.probeNow(kind, target, entry),
       kill: killProcess,
       usage: (pids) => this.usageSampler.sample(pids),
       readCa: readCaFile,
@@ -176,6 +179,31 @@ class Daemon {
       onFatalRetryOver: (action, rule) =>
         void this.shutdown(action === 'exit' ? EXIT.retryOverExit : EXIT.ok, `retry over of '${rule.pname}' (${action})`),
     });
+  }
+
+  /** Serves the metrics on `listen`; rejects when it cannot listen. */
+  async serveMetrics(listen: MetricsListen): Promise<void> {
+    await (await this.metricsFor(listen))?.serve(listen);
+  }
+
+  /** The metrics endpoint, created (and prom-client loaded) the first time MetricsListen is set; null until then. */
+  private async metricsFor(listen: MetricsListen | null): Promise<MetricsEndpoint | null> {
+    if (this.metricsEndpoint !== null || listen === null) return this.metricsEndpoint;
+    const [{ PcheckMetrics }, { MetricsEndpoint }] = await Promise.all([import('../metrics/registry.js'), import('../metrics/server.js')]);
+    const metrics = new PcheckMetrics(
+      // a scrape reports the last resource sample (at most UsageInterval old): usage is read on the sampler's schedule only
+      { views: () => this.supervisor.views() ?? [], alertQueues: () => this.alerts?.status() ?? [], usage: async () => this.usageSampler.latest() },
+      { version: packageVersion() },
+    );
+    this.metrics = metrics;
+    this.runScriptNow = timedScript(runScript, metrics);
+    this.probeNow = timedProbe(probeOf, metrics);
+    this.metricsEndpoint = new MetricsEndpoint(metrics);
+    return this.metricsEndpoint;
+  }
+
+  closeMetrics(): void {
+    this.metricsEndpoint?.close();
   }
 
   async listen(): Promise<void> {
@@ -247,12 +275,20 @@ class Daemon {
     this.cancelSchedule();
     const tickMs = config.livenessInterval * 1000;
     const traceTick = tickTracer(tickMs);
+    const tick = accounted(
+      this.tickAccount,
+      () => {
+        const metrics = this.metrics;
+        if (metrics === null) this.supervisor.livenessTick();
+        else timed(() => this.supervisor.livenessTick(), (seconds) => metrics.observeTick(seconds));
+      },
+    );
     const cancelLiveness = every(tickMs, () => {
       traceTick?.();
-      this.guard(() => timed(() => this.supervisor.livenessTick(), (seconds) => this.metrics.observeTick(seconds)));
+      this.guard(tick);
     });
     const cancelFullCheck = every(config.monitorInterval * 1000, () => this.guard(() => this.supervisor.fullCheck()));
-    this.usageSampler = newUsageSampler(config);
+    this.usageSampler = newUsageSampler(config, this.handles);
     const cancelUsage = every(config.usageInterval * 1000, () => this.guard(() => this.supervisor.usageTick()));
     this.cancelSchedule = () => {
       cancelLiveness();
@@ -294,14 +330,14 @@ class Daemon {
   }
 
   private openLog(config: Config): MessageLog {
-    return createMessageLog({ tag: 'pcheck', foreground: this.options.foreground, logFile: logFilePath(config.logFile, config.file) });
+    return createMessageLog({ tag: 'pcheck', foreground: this.options.foreground, logFile: logFilePath(config.logFile, config.file), pino: this.pino });
   }
 
   private async handle(request: Request): Promise<Response> {
     const pent = request.pent;
     switch (request.cmd) {
       case 'ping':
-        return ok({ pid: process.pid, pfile: this.options.pfile });
+        return ok({ pid: process.pid, pfile: this.options.pfile, ...(this.tickAccount === null ? {} : { tick_account: { ...this.tickAccount } }) });
       case 'show pent': {
         const views = this.supervisor.views(pent);
         return views === null ? noEntry(pent) : ok(views);
@@ -323,6 +359,8 @@ class Daemon {
       case 'show proc': {
         const views = this.supervisor.views(pent);
         if (views === null) return noEntry(pent);
+        // ps-list is loaded by the first show proc
+        const { procTable } = await import('../system/proc-table.js');
         return procTable(views).then(ok, (error: Error) => fail('E_PROC_LIST', error.message));
       }
       case 'show alert':
@@ -356,7 +394,8 @@ class Daemon {
     if (loaded.config.alerts !== null) this.alertFactory ??= await loadAlertFactory();
     this.reloadAlerts(loaded.config);
     // a new MetricsListen that cannot be listened on keeps the old endpoint (PC401)
-    const metricsRefused = await this.metricsEndpoint.change(loaded.config.metricsListen);
+    const endpoint = await this.metricsFor(loaded.config.metricsListen);
+    const metricsRefused = endpoint === null ? null : await endpoint.change(loaded.config.metricsListen);
     if (metricsRefused !== null) this.events.emit('metricsListenFailed', metricsRefused);
     const counts = this.supervisor.reload(loaded.config);
     for (const diagnostic of diagnostics) this.events.emit('pfileDiagnostic', { diagnostic });
@@ -401,7 +440,7 @@ class Daemon {
     this.saveState();
     // not awaited: a client still sending its request must not hold the shutdown up
     this.server?.close();
-    this.metricsEndpoint.close();
+    this.metricsEndpoint?.close();
     try {
       unlinkSync(this.socketPath);
     } catch {
@@ -416,6 +455,39 @@ class Daemon {
     this.resolveDone({ status, reason });
   }
 }
+
+/** What the liveness ticks cost: how many ran, their CPU (the whole process's, while each ran) and wall time. */
+interface TickAccount {
+  ticks: number;
+  cpu_us: number;
+  wall_us: number;
+}
+
+/** `tick`, adding what each run costs to `account` (when there is one). */
+function accounted(account: TickAccount | null, tick: () => void): () => void {
+  if (account === null) return tick;
+  return () => {
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    try {
+      tick();
+    } finally {
+      const used = process.cpuUsage(cpu);
+      account.ticks += 1;
+      account.cpu_us += used.user + used.system;
+      account.wall_us += (performance.now() - started) * 1000;
+    }
+  };
+}
+
+type SupervisorProbe = (kind: StallKind, target: ProbeTarget, entry?: EntryRef) => Promise<ProbeResult>;
+
+/** The probes (node:tls, node:http parsing) are loaded by the first stall check: most pfiles have none. */
+let probes: Promise<(typeof import('../probes/index.js'))['PROBES']> | null = null;
+const probeOf: SupervisorProbe = async (kind, target) => {
+  probes ??= import('../probes/index.js').then((module) => module.PROBES);
+  return (await probes)[kind](target);
+};
 
 type AlertFactory = (typeof import('../alerts/index.js'))['createAlertService'];
 
@@ -445,10 +517,28 @@ function tickTracer(intervalMs: number): (() => void) | null {
   };
 }
 
-/** The usage sampler for UsageInterval: a sample may take up to the interval, at most 10 s. */
-function newUsageSampler(config: Config): UsageSampler {
+/**
+ * The usage sampler for UsageInterval: a sample may take up to the interval, at most 10 s. It reads
+ * a watched pid through its liveness handle's descriptor (one read, where by path it takes an open
+ * and a close more).
+ */
+function newUsageSampler(config: Config, handles: ReadonlyMap<number, StatHandle>): UsageSampler {
   const intervalMs = config.usageInterval * 1000;
-  return new UsageSampler(intervalMs, Math.min(Math.max(intervalMs, 1000), 10_000));
+  return new UsageSampler(intervalMs, Math.min(Math.max(intervalMs, 1000), 10_000), undefined, procRead((pid) => handles.get(pid)?.boundUsage() ?? null));
+}
+
+/** A liveness handle on `pid`, kept in `handles` while it is open. */
+function openWatch(handles: Map<number, StatHandle>, pid: number, startTime: number): Watch | null {
+  const handle = StatHandle.open(pid, startTime);
+  if (handle === null) return null;
+  handles.set(pid, handle);
+  return {
+    check: () => handle.check(),
+    close: () => {
+      handle.close();
+      if (handles.get(pid) === handle) handles.delete(pid);
+    },
+  };
 }
 
 function killProcess(pid: number, signal: 'SIGTERM' | 'SIGKILL' = 'SIGKILL'): string | null {

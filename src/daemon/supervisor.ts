@@ -201,19 +201,26 @@ export class Supervisor {
 
   private checkLiveness(): void {
     for (const runtime of this.runtimes) {
-      if (!isWatched(runtime.state) || runtime.watch === null) continue;
-      const liveness = runtime.watch.check();
-      if (liveness === 'unknown') {
-        this.cannotTell(runtime, 'EMFILE');
-        continue;
-      }
-      runtime.unknown = false;
-      if (liveness !== 'alive') this.processDied(runtime, liveness);
+      if (isWatched(runtime.state) && runtime.watch !== null) this.checkHandle(runtime, runtime.watch);
     }
     if (this.deps.now() - this.lastScan >= DISCOVERY_MIN_GAP_MS) this.discover();
   }
 
-  /** Every MonitorInterval: each known pid checked again by path and start time, and discovery. */
+  private checkHandle(runtime: Runtime, watch: Watch): void {
+    const liveness = watch.check();
+    if (liveness === 'unknown') {
+      this.cannotTell(runtime, 'EMFILE');
+      return;
+    }
+    runtime.unknown = false;
+    if (liveness !== 'alive') this.processDied(runtime, liveness);
+  }
+
+  /**
+   * Every MonitorInterval: each known pid checked again, and discovery. A pid with a liveness handle
+   * is read through it (bound to the process, or by path comparing the start time: one read, where
+   * a fresh read by path costs an open and a close more); one without, by path and start time.
+   */
   fullCheck(): void {
     this.batch(() => this.checkFully());
   }
@@ -222,6 +229,10 @@ export class Supervisor {
     for (const runtime of this.runtimes) {
       const { state } = runtime;
       if (!isWatched(state) || state.pid === null) continue;
+      if (runtime.watch !== null) {
+        this.checkHandle(runtime, runtime.watch);
+        continue;
+      }
       let stat: StatFields | null;
       try {
         stat = this.deps.statOf(state.pid);

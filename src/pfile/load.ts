@@ -5,7 +5,8 @@ import { ALERT_LIMITS, parseAlertFile, type AlertFileHost } from '../alerts/conf
 import { readRegularFile } from '../system/files.js';
 import { resolve } from 'node:path';
 import { parse } from './parse.js';
-import { LIMITS, type Diagnostic, type ParseHost, type ParseResult } from './types.js';
+import { readPfile } from './read.js';
+import type { Diagnostic, ParseHost, ParseResult } from './types.js';
 
 /**
  * Reads and parses a pfile and the alert file it names; a pfile that cannot be read is one error at
@@ -59,25 +60,8 @@ export function readAlertFile(file: string): { readonly text: string } | { reado
   return read;
 }
 
-export type PfileText = { readonly text: string } | { readonly error: Diagnostic };
-
-/**
- * The text of the pfile at `file`, or why not. Never blocks: a FIFO, a directory or a device is
- * refused (opened without waiting for a writer, then fstat'ed), and at most LIMITS.pfileBytes + 1
- * bytes are read. A symbolic link to a regular file is read as that file.
- */
-export function readPfile(file: string): PfileText {
-  const read = readRegularFile(file, LIMITS.pfileBytes);
-  if ('text' in read) return read;
-  const { refused } = read;
-  const message =
-    refused.reason === 'open'
-      ? `cannot read the pfile: ${refused.code}`
-      : refused.reason === 'notRegular'
-        ? `cannot read the pfile: it is ${refused.kind}; the pfile must be a regular file (or a symbolic link to one)`
-        : `the pfile is ${refused.size}, over the limit of ${LIMITS.pfileBytes} bytes (${LIMITS.pfileBytes / 1024} KiB); a pfile is a few KB: check that -f names the pfile`;
-  return { error: { file, line: 0, severity: 'error', message } };
-}
+// in its own module: padmin reads the pfile (for its LogFile line) without loading the parser
+export { readPfile, type PfileText } from './read.js';
 
 /** The real machine: users from /etc/passwd, files checked with stat and access(). */
 export function systemHost(passwdPath = '/etc/passwd'): ParseHost & AlertFileHost {

@@ -61,14 +61,86 @@ export function stateOf(text: string): string {
   return close < 0 ? '?' : text.charAt(close + 2);
 }
 
+/**
+ * One buffer for every read of a stat file: a stat line is about 300 bytes (comm at most 64), where
+ * readFileSync would allocate 64 KiB per read (/proc reports a size of 0), 1000 of them per full check.
+ */
+const STAT_BUFFER = Buffer.alloc(4096);
+
+/** The text of /proc/<pid>/stat read through `fd`, from its start. */
+function readStatFd(fd: number): string {
+  const length = readSync(fd, STAT_BUFFER, 0, STAT_BUFFER.length, 0);
+  return STAT_BUFFER.toString('latin1', 0, length);
+}
+
+/** The text of a stat file by path; throws as openSync and readSync do. */
+export function readStatText(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    return readStatFd(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The stat of a pid, null when there is no such process; throws ProcUnreadable when it cannot tell. */
 export function readStat(pid: number, root = '/proc'): StatFields | null {
   try {
-    return parseStat(readFileSync(`${root}/${pid}/stat`, 'latin1'));
+    return parseStat(readStatText(`${root}/${pid}/stat`));
   } catch (error) {
     unlessExhausted(error);
     return null;
   }
+}
+
+/** What resource sampling reads of a stat line: utime + stime (fields 14, 15), starttime (22), rss (24). */
+export interface UsageFields {
+  /** utime + stime, clock ticks. */
+  readonly ticks: number;
+  /** Clock ticks after boot. */
+  readonly startTime: number;
+  readonly rssPages: number;
+}
+
+/** The usage fields of the stat `length` bytes of STAT_BUFFER hold, read from the bytes (no string). */
+function usageInBuffer(length: number): UsageFields | null {
+  const close = STAT_BUFFER.lastIndexOf(0x29, length - 1);
+  if (close < 0) return null;
+  let field = 3;
+  let value = 0;
+  let ticks = 0;
+  let startTime = -1;
+  let rssPages = -1;
+  // field 3 (state) starts 2 past the ')'; fields are separated by one blank
+  for (let at = close + 2; at <= length && field <= 24; at += 1) {
+    const byte = at < length ? STAT_BUFFER[at]! : 0x20;
+    if (byte >= 0x30 && byte <= 0x39) {
+      value = value * 10 + (byte - 0x30);
+    } else if (byte === 0x20 || byte === 0x0a) {
+      if (field === 14 || field === 15) ticks += value;
+      else if (field === 22) startTime = value;
+      else if (field === 24) rssPages = value;
+      field += 1;
+      value = 0;
+    }
+  }
+  return startTime < 0 || rssPages < 0 ? null : { ticks, startTime, rssPages };
+}
+
+/** The usage fields of a stat file by path; throws as openSync and readSync do, null when it is not a stat line. */
+export function readStatUsage(path: string): UsageFields | null {
+  const fd = openSync(path, 'r');
+  try {
+    return usageInBuffer(readSync(fd, STAT_BUFFER, 0, STAT_BUFFER.length, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The state letter of the stat `length` bytes of STAT_BUFFER hold, without making a string of it. */
+function stateInBuffer(length: number): string {
+  const close = STAT_BUFFER.lastIndexOf(0x29, length - 1);
+  return close < 0 || close + 2 >= length ? '?' : String.fromCharCode(STAT_BUFFER[close + 2]!);
 }
 
 /** Throws ProcUnreadable when /proc cannot be listed for lack of descriptors or memory. */
@@ -128,8 +200,6 @@ export function readUid(pid: number, root = '/proc'): number | null {
  * takes a descriptor as soon as one is free.
  */
 export class StatHandle {
-  private static readonly buffer = Buffer.alloc(1024);
-
   private constructor(
     readonly pid: number,
     readonly startTime: number,
@@ -161,6 +231,18 @@ export class StatHandle {
   /** alive, zombie (state Z or X), gone (reaped, or the pid now belongs to another process), or unknown (no descriptor to read it). */
   check(): Liveness {
     if (this.fd === null) this.adoptFd();
+    if (this.fd !== null) {
+      // the hot path: read through the descriptor, look at one byte, allocate nothing
+      let length: number;
+      try {
+        length = readSync(this.fd, STAT_BUFFER, 0, STAT_BUFFER.length, 0);
+      } catch (error) {
+        if (isExhaustion(error)) return 'unknown';
+        return 'gone';
+      }
+      const state = stateInBuffer(length);
+      return state === 'Z' || state === 'X' ? 'zombie' : 'alive';
+    }
     let text: string | null;
     try {
       text = this.readText();
@@ -168,13 +250,22 @@ export class StatHandle {
       return 'unknown';
     }
     if (text === null) return 'gone';
-    if (this.fd === null) {
-      const fields = parseStat(text);
-      if (fields === null || fields.startTime !== this.startTime) return 'gone';
-      return fields.state === 'Z' || fields.state === 'X' ? 'zombie' : 'alive';
+    const fields = parseStat(text);
+    if (fields === null || fields.startTime !== this.startTime) return 'gone';
+    return fields.state === 'Z' || fields.state === 'X' ? 'zombie' : 'alive';
+  }
+
+  /**
+   * The usage fields read through the descriptor, which only ever describes the process it was
+   * opened for; null when the handle has none (or is closed), or the process is gone.
+   */
+  boundUsage(): UsageFields | null {
+    if (this.fd === null) return null;
+    try {
+      return usageInBuffer(readSync(this.fd, STAT_BUFFER, 0, STAT_BUFFER.length, 0));
+    } catch {
+      return null;
     }
-    const state = stateOf(text);
-    return state === 'Z' || state === 'X' ? 'zombie' : 'alive';
   }
 
   close(): void {
@@ -203,8 +294,7 @@ export class StatHandle {
     const fd = StatHandle.openFd(this.pid, this.root);
     if (fd === null) return;
     try {
-      const length = readSync(fd, StatHandle.buffer, 0, StatHandle.buffer.length, 0);
-      if (parseStat(StatHandle.buffer.toString('latin1', 0, length))?.startTime === this.startTime) {
+      if (parseStat(readStatFd(fd))?.startTime === this.startTime) {
         this.fd = fd;
         return;
       }
@@ -217,9 +307,7 @@ export class StatHandle {
   // null when the process is gone; throws ProcUnreadable when it cannot be read for lack of resources
   private readText(): string | null {
     try {
-      if (this.fd === null) return readFileSync(`${this.root}/${this.pid}/stat`, 'latin1');
-      const length = readSync(this.fd, StatHandle.buffer, 0, StatHandle.buffer.length, 0);
-      return StatHandle.buffer.toString('latin1', 0, length);
+      return this.fd === null ? readStatText(`${this.root}/${this.pid}/stat`) : readStatFd(this.fd);
     } catch (error) {
       unlessExhausted(error);
       return null;

@@ -1,15 +1,16 @@
-// CPU % and resident memory of many processes in one pidusage call, bounded by a timeout.
-// pidusage keeps, per pid, the last reading (to compute CPU % between two calls) and an open
-// descriptor on its /proc/<pid>/stat; this module makes those safe to keep in a daemon.
-import pidusage from 'pidusage';
+// CPU % and resident memory of many processes in one call, bounded by a timeout. The reader keeps,
+// per pid, the last reading (to compute CPU % between two calls); this module makes that safe to
+// keep in a daemon.
+import type { UsageFields } from './proc.js';
+import { ProcUsageReader, type ProcStatus } from './proc-usage.js';
 import { withDeadline } from './timers.js';
 
-/** One process's usage; cpuPercent is null on its first reading (pidusage has nothing to compare with). */
+/** One process's usage; cpuPercent is null on its first reading (nothing to compare with). */
 export interface Usage {
   /** Percent of one core since the previous sample: 200 = two cores busy. */
   readonly cpuPercent: number | null;
   readonly rssBytes: number;
-  /** CPU time the process has used since it started, user and system, in ms (pidusage's ctime). */
+  /** CPU time the process has used since it started, user and system, in ms. */
   readonly cpuMs: number;
 }
 
@@ -22,13 +23,21 @@ export class UsageTimeout extends Error {
   }
 }
 
-type Read = (pids: number[], options: { maxage: number }) => Promise<Record<string, pidusage.Status | undefined | null>>;
+type Read = (pids: number[], options: { maxage: number }) => Promise<Record<string, ProcStatus | undefined | null>>;
 
 /**
- * Samples pids with pidusage. `intervalMs` is the caller's sampling period: pidusage's history of a
- * pid no longer asked for expires after 3 periods (closing its descriptor). A pid that fails to
- * read is not asked again for 2 expiry times: its history (and the descriptor, which on a reused pid
- * would still name the dead process) is dropped first, so a reused pid reads afresh.
+ * The default read: /proc/<pid>/stat of each pid (src/system/proc-usage.ts), through `boundUsage`
+ * (a descriptor already open on the pid) where it gives one.
+ */
+export function procRead(boundUsage?: (pid: number) => UsageFields | null): Read {
+  const reader = new ProcUsageReader(undefined, undefined, boundUsage);
+  return async (pids, options) => reader.read(pids, options);
+}
+
+/**
+ * Samples pids. `intervalMs` is the caller's sampling period: the reader's history of a pid no
+ * longer asked for expires after 3 periods. A pid that fails to read is not asked again for 2
+ * expiry times: its history is dropped first, so a reused pid reads afresh.
  */
 export class UsageSampler {
   /** pid -> monotonic ms of its last successful reading. */
@@ -42,7 +51,7 @@ export class UsageSampler {
     intervalMs: number,
     private readonly timeoutMs: number,
     private readonly now: () => number = () => performance.now(),
-    private readonly read: Read = (pids, options) => pidusage(pids, options),
+    private readonly read: Read = procRead(),
   ) {
     this.maxAge = Math.max(3 * intervalMs, 1000);
   }
@@ -69,7 +78,7 @@ export class UsageSampler {
         continue;
       }
       const last = this.known.get(pid);
-      // a first reading, or one after pidusage forgot the pid: its CPU % means nothing
+      // a first reading, or one after the reader forgot the pid: its CPU % means nothing
       const fresh = last !== undefined && at - last < this.maxAge;
       result.set(pid, { cpuPercent: fresh && Number.isFinite(stat.cpu) ? stat.cpu : null, rssBytes: stat.memory, cpuMs: stat.ctime });
       this.known.set(pid, at);
@@ -79,14 +88,14 @@ export class UsageSampler {
     return result;
   }
 
-  /** The last sample taken: what a metrics scrape reports, without a pidusage call of its own. */
+  /** The last sample taken: what a metrics scrape reports, without a read of its own. */
   latest(): UsageSample {
     return this.latestSample;
   }
 
   private withTimeout<T>(work: Promise<T>, asked: readonly number[]): Promise<T> {
     return withDeadline(work, this.timeoutMs, () => {
-      // the late answer is dropped; the pids' histories are left to pidusage's expiry
+      // the late answer is dropped; the pids' histories are left to the reader's expiry
       for (const pid of asked) this.known.delete(pid);
       return new UsageTimeout(this.timeoutMs);
     });

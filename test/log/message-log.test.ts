@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { MSG } from '../../src/log/catalogue.js';
-import { createMessageLog } from '../../src/log/message-log.js';
+import { createMessageLog, loadPino } from '../../src/log/message-log.js';
 
 describe('the catalogue', () => {
   it("reproduces SPEC §6's texts to the character", () => {
@@ -54,6 +54,32 @@ describe('createMessageLog', () => {
     const lines = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines[0]).toMatchObject({ level: 40, msgId: 'PC102', name: 'httpd', pid: 7, reason: 'reused', msg: "Process ['httpd',pid=7] Down", tag: 'pcheck', daemonPid: 42 });
     expect(lines[1]).toMatchObject({ level: 50, msgId: 'PC109', action: 'exit', retries: 3 });
+  });
+
+  it('without pino (padmin) LogFile gets the very lines pino writes, but for the time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pcheck-log-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const pino = await loadPino();
+    const read = (file: string) =>
+      readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => {
+          const { time, ...rest } = JSON.parse(line) as Record<string, unknown>;
+          expect(time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+          return JSON.stringify(rest);
+        });
+    for (const [file, options] of [
+      [join(dir, 'a/pino.json'), { pino }],
+      [join(dir, 'b/line.json'), {}],
+    ] as const) {
+      const log = createMessageLog({ tag: 'padmin', pid: 42, foreground: false, logFile: file, syslogSocket: '/nonexistent/log', stderr: capture().stream, ...options });
+      log.emit('down', { name: 'a "quoted"\nname', pid: 7, reason: 'reused' }, { pentId: 3, pname: 'x' });
+      log.emit('retryOver', { name: 'httpd', action: 'exit', retries: 3 });
+      log.emit('up', { name: 'httpd', pid: 8 });
+      await log.close();
+    }
+    expect(read(join(dir, 'b/line.json'))).toEqual(read(join(dir, 'a/pino.json')));
   });
 
   it('a LogFile that cannot be opened is said on stderr and messages still flow', async () => {

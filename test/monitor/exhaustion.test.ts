@@ -7,7 +7,7 @@ import type { ScriptOptions, ScriptResult } from '../../src/system/script.js';
 import { config, rule } from '../helpers/rules.js';
 
 /** A process table behind a switch: while `exhausted`, every read that needs a new descriptor fails with EMFILE. */
-function blindableOs() {
+function blindableOs(options: { descriptors: boolean } = { descriptors: true }) {
   const table = new Map<number, ProcInfo>();
   const log = createMemoryLog();
   const scripts: ((result: ScriptResult) => void)[] = [];
@@ -27,8 +27,8 @@ function blindableOs() {
     watch: (pid, startTime) => {
       unreadable();
       if (table.get(pid)?.startTime !== startTime) return null;
-      // an open descriptor keeps reading while exhausted; a handle without one cannot tell
-      return { check: () => (table.has(pid) ? 'alive' : 'gone'), close: () => undefined };
+      // an open descriptor keeps reading while exhausted; a handle without one (reading by path) cannot tell
+      return { check: () => (!options.descriptors && exhausted ? 'unknown' : table.has(pid) ? 'alive' : 'gone'), close: () => undefined };
     },
     statOf: (pid) => {
       unreadable();
@@ -61,8 +61,21 @@ const flush = () => new Promise((resolve) => setImmediate(resolve));
 const keys = (os: ReturnType<typeof blindableOs>) => os.log.entries().map((entry) => entry.key);
 
 describe('supervisor out of descriptors', () => {
-  it('a full check that cannot read a live process reports it UNKNOWN, not Down, and starts nothing', () => {
+  it('a full check reads a process through its open descriptor while no new one can be had', () => {
     const os = blindableOs();
+    os.spawn(100);
+    const supervisor = new Supervisor(config([rule()]), os.deps);
+    supervisor.fullCheck();
+    os.exhaust(true);
+    supervisor.fullCheck();
+    expect(supervisor.views()?.[0]).toMatchObject({ pid: 100, proc_sts: 'AVAIL' });
+    os.kill(100);
+    supervisor.fullCheck();
+    expect(keys(os)).toContain('down');
+  });
+
+  it('a full check that cannot read a live process (its handle has no descriptor) reports it UNKNOWN, not Down, and starts nothing', () => {
+    const os = blindableOs({ descriptors: false });
     os.spawn(100);
     const supervisor = new Supervisor(config([rule()]), os.deps);
     supervisor.fullCheck();
