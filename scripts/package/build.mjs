@@ -56,6 +56,13 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+// a single executable has no dynamic import (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING at run time):
+// esbuild turns import() of a bundled file into a require, but leaves one of a built-in module as is
+const leftImports = readFileSync(bundle, 'utf8').match(/\bimport\(\s*["'][^"']+["']\s*\)/g);
+if (leftImports !== null) {
+  console.error(`build: the bundle still has ${leftImports.join(', ')}: import built-in modules statically`);
+  process.exit(1);
+}
 
 step(`preparing ${config.output}`);
 execFileSync(process.execPath, ['--experimental-sea-config', 'sea-config.json'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });

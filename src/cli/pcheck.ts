@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, readFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Command, Option, type CommanderError } from 'commander';
 import { runDir } from '../control/paths.js';
 import { EXIT, startDaemon, StartError, type RunningDaemon } from '../daemon/run.js';
@@ -140,7 +141,6 @@ async function detach(pfile: string): Promise<never> {
     cwd: '/',
     stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
   });
-  const { createInterface } = await import('node:readline');
   const lines = createInterface({ input: child.stdio[REPORT_FD] as NodeJS.ReadableStream, crlfDelay: Infinity })[Symbol.asyncIterator]();
   // the next report line; '' at end of file, null when none came in time
   const nextLine = async (timeoutMs: number): Promise<string | null> => {

@@ -130,6 +130,8 @@ class Daemon {
   private runScriptNow: typeof runScript = runScript;
   private probeNow: SupervisorProbe = probeOf;
   private cancelSchedule: () => void = () => undefined;
+  /** Whether the timers run: from then on a /proc scan goes in slices, so no tick waits on it. */
+  private scheduled = false;
   /** PCHECK_DEBUG_TICKS=1: CPU the liveness ticks used, answered by ping (bench/idle-1000.js reads it). */
   private readonly tickAccount: TickAccount | null = process.env.PCHECK_DEBUG_TICKS === '1' ? { ticks: 0, cpu_us: 0, wall_us: 0 } : null;
   private shuttingDown = false;
@@ -164,7 +166,8 @@ class Daemon {
     this.supervisor = new Supervisor(config, {
       now: () => performance.now(),
       wallNow: () => Date.now(),
-      scan: () => scanner.scanInSlices(),
+      // the first discovery runs whole, before any tick is due: monitoring has begun when start returns
+      scan: () => (this.scheduled ? scanner.scanInSlices() : scanner.scan()),
       watch: (pid, startTime) => openWatch(this.handles, pid, startTime),
       statOf: (pid) => readStat(pid),
       readPidfile,
@@ -229,6 +232,7 @@ class Daemon {
     this.restoreState();
     this.supervisor.fullCheck();
     this.schedule(config);
+    this.scheduled = true;
   }
 
   /** Takes over what the previous pcheck of this pfile carried (retry accounting, paused entries). */
