@@ -2,7 +2,7 @@
 // of pcheck with 100 entries with the metrics endpoint (scraped every 5 s) and resource sampling
 // (UsageInterval 5) on, against both off, the two side by side: the CPU they add (goal < 1 % of a
 // core). Idle means after a warm-up: the first scrape (which starts prom-client's default metrics)
-// and the first resource sample (pidusage's one-off `getconf` calls) are start-up costs, taken
+// and the first resource sample (its page size and clock tick, read once) are start-up costs, taken
 // before the window.
 import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';

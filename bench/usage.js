@@ -1,4 +1,4 @@
-// The cost of resource sampling (issue 10): one pidusage sample of 1000 pids (wall and CPU ms), and
+// The cost of resource sampling (issue 10): one resource sample of 1000 pids (src/system/proc-usage.ts) (wall and CPU ms), and
 // how late the 0.2 s liveness ticks of 1000 entries run while samples are taken back to back,
 // against the same ticks without sampling (the floor). In process: the Supervisor with real OS deps.
 import { performance } from 'node:perf_hooks';
@@ -35,7 +35,7 @@ async function tickLateness(supervisor, during) {
 }
 
 export async function run() {
-  console.log(`usage: pidusage samples of ${ENTRIES} sleeping processes; liveness ticks of ${ENTRIES} entries every ${TICK_MS} ms`);
+  console.log(`usage: resource samples of ${ENTRIES} sleeping processes; liveness ticks of ${ENTRIES} entries every ${TICK_MS} ms`);
   const pids = await startSleepers(ENTRIES);
   try {
     const limits = { maxRss: null, maxCpu: 50, hold: 60, action: 'log' };

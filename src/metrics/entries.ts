@@ -8,11 +8,11 @@ import type { StallKind } from '../pfile/types.js';
 import type { ProbeFault } from '../probes/types.js';
 import { Buckets, escapeLabelValue, familyHeader, formatValue, HistogramSeries, labelPairs, type MetricType, type TextBuffer } from './exposition.js';
 
-/** The watched process's resource usage, as pidusage reads it. */
+/** The watched process's resource usage, as the resource sampler (src/system/proc-usage.ts) reads it. */
 export interface Usage {
-  /** Cumulative user + system CPU, ms (pidusage's `ctime`). */
+  /** Cumulative user + system CPU, ms (utime + stime of /proc/<pid>/stat). */
   readonly cpuMs: number;
-  /** Resident set size, bytes (pidusage's `memory`). */
+  /** Resident set size, bytes (rss of /proc/<pid>/stat × the page size). */
   readonly rssBytes: number;
 }
 

@@ -63,7 +63,7 @@ export class UsageSampler {
     const asked = [...new Set(pids)].filter((pid) => Number.isSafeInteger(pid) && pid > 0 && !this.resting.has(pid));
     const result = new Map<number, Usage>();
     if (asked.length === 0) return result;
-    // with one pid, pidusage rejects when that pid cannot be read (with more, it leaves it out)
+    // with one pid, the reader rejects when that pid cannot be read (with more, it leaves it out)
     const read = this.read(asked, { maxage: this.maxAge }).catch((error: NodeJS.ErrnoException): Record<string, null> => {
       if (asked.length === 1 && typeof error?.code === 'string') return {};
       throw error;
