@@ -86,6 +86,8 @@ function hostileClient(read = true): Promise<{ socket: Socket; received: () => s
     const ready = (): void => resolve({ socket, received: () => text, ended });
     socket.once('connect', ready);
     socket.once('error', ready);
+    // destroyed by the test while still connecting: neither 'connect' nor 'error' comes, only 'close'
+    socket.once('close', ready);
   });
 }
 
