@@ -1,18 +1,24 @@
 // The real pcheck with 1000 entries over 1000 sleeping processes: death-detection latency over 50
 // kills, `padmin -c show pent` wall time, RSS and idle CPU.
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { benchEnv, cpuMs, killStarted, name, percentile, report, rssMb, sleep, startSleepers, tempDir, writeRestartScript } from './lib.js';
+import { cpuMs, killStarted, percentile, report, rssMb, sleep, watchedWorkload } from './lib.js';
 
 const ENTRIES = 1000;
 const KILLS = 50;
 
-/** Starts pcheck -F on `pfile`; `lines` collects its stderr, `onLine` sees each line as it arrives. */
-export function startPcheck(pfile, env, onLine = () => undefined) {
+/**
+ * Starts pcheck -F on `pfile`; `lines` collects its stderr, `onLine` sees each line as it arrives.
+ * `nodeFlags` (e.g. --cpu-prof) go to node beside the flags of bin/pcheck.js's shebang.
+ */
+export function startPcheck(pfile, env, onLine = () => undefined, nodeFlags = []) {
   // run as an operator does: the executable itself, so its shebang's node flags apply
-  const child = spawn('bin/pcheck.js', ['-F', '-f', pfile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const shebang = readFileSync('bin/pcheck.js', 'utf8').split('\n')[0].split(' ').slice(3);
+  const [command, ...args] =
+    nodeFlags.length === 0 ? ['bin/pcheck.js', '-F', '-f', pfile] : [process.execPath, ...shebang, ...nodeFlags, 'bin/pcheck.js', '-F', '-f', pfile];
+  const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const lines = [];
   let partial = '';
   child.stderr.on('data', (chunk) => {
@@ -41,12 +47,7 @@ export async function waitFor(predicate, timeoutMs, what) {
 
 export async function run() {
   console.log(`daemon: pcheck -F with ${ENTRIES} entries, ${KILLS} kills`);
-  const temp = tempDir();
-  const pids = await startSleepers(ENTRIES);
-  const script = writeRestartScript(temp.dir);
-  const pfile = join(temp.dir, 'pfile');
-  writeFileSync(pfile, `MonitorInterval 10\n${pids.map((_, index) => `${name(index)} ${script} 3 86400 continue start_wait=10`).join('\n')}\n`);
-  const env = benchEnv({ PCHECK_RUN_DIR: join(temp.dir, 'run'), PCHECK_LOG_DIR: join(temp.dir, 'log'), PCHECK_SYSLOG_SOCKET: join(temp.dir, 'none') });
+  const { temp, pids, pfile, env } = await watchedWorkload(ENTRIES, { head: 'MonitorInterval 10\n', options: '3 86400 continue start_wait=10' });
   const noticed = new Map();
   const pcheck = startPcheck(pfile, env, (line, at) => {
     const match = /\] (Down|Zombie)$/.test(line) && /pid=(\d+)\]/.exec(line);

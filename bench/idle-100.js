@@ -2,22 +2,15 @@
 // The real pcheck -F with 100 entries over 100 sleeping processes, idle: CPU % over 30 s, the whole
 // process (liveness ticks, full checks, timers, GC), against the same node runtime doing nothing.
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startPcheck, waitFor } from './daemon.js';
-import { benchEnv, cpuMs, killStarted, name, report, sleep, startSleepers, tempDir, writeRestartScript } from './lib.js';
+import { benchEnv, cpuMs, killStarted, report, sleep, watchedWorkload } from './lib.js';
 
 const ENTRIES = 100;
 const WINDOW_MS = 30_000;
 
 export async function run() {
   console.log(`idle-100: pcheck -F with ${ENTRIES} entries, CPU over ${WINDOW_MS / 1000} s`);
-  const temp = tempDir();
-  const pids = await startSleepers(ENTRIES);
-  const script = writeRestartScript(temp.dir);
-  const pfile = join(temp.dir, 'pfile');
-  writeFileSync(pfile, `${pids.map((_, index) => `${name(index)} ${script}`).join('\n')}\n`);
-  const env = benchEnv({ PCHECK_RUN_DIR: join(temp.dir, 'run'), PCHECK_LOG_DIR: join(temp.dir, 'log'), PCHECK_SYSLOG_SOCKET: join(temp.dir, 'none') });
+  const { temp, pfile, env } = await watchedWorkload(ENTRIES);
   const pcheck = startPcheck(pfile, env);
   // the floor: an idle node process with the same flags (its timers and GC only)
   const idle = spawn(process.execPath, ['--max-semi-space-size=1', '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', env: benchEnv() });

@@ -4,11 +4,10 @@
 // adds up process.cpuUsage() around each tick and answers the totals to `ping`), and its RSS against
 // an idle node process's.
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from '../dist/cli/client.js';
 import { startPcheck, waitFor } from './daemon.js';
-import { benchEnv, cpuMs, killStarted, name, report, rssMb, sleep, startSleepers, tempDir, writeRestartScript } from './lib.js';
+import { benchEnv, cpuMs, killStarted, report, rssMb, sleep, watchedWorkload } from './lib.js';
 
 const ENTRIES = 1000;
 const WINDOW_MS = Number(process.env.BENCH_IDLE_WINDOW_MS ?? 30_000);
@@ -22,13 +21,8 @@ async function tickAccount(pfile, runDir) {
 
 export async function run() {
   console.log(`idle-1000: pcheck -F with ${ENTRIES} entries (default settings), CPU over ${WINDOW_MS / 1000} s`);
-  const temp = tempDir();
-  const pids = await startSleepers(ENTRIES);
-  const script = writeRestartScript(temp.dir);
-  const pfile = join(temp.dir, 'pfile');
-  writeFileSync(pfile, `${pids.map((_, index) => `${name(index)} ${script}`).join('\n')}\n`);
+  const { temp, pfile, env } = await watchedWorkload(ENTRIES, { vars: { PCHECK_DEBUG_TICKS: '1' } });
   const runDir = join(temp.dir, 'run');
-  const env = benchEnv({ PCHECK_RUN_DIR: runDir, PCHECK_LOG_DIR: join(temp.dir, 'log'), PCHECK_SYSLOG_SOCKET: join(temp.dir, 'none'), PCHECK_DEBUG_TICKS: '1' });
   const pcheck = startPcheck(pfile, env);
   // the floors: an idle node process (its timers and GC only), as issue 12 measured it
   const idle = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], { stdio: 'ignore', env: benchEnv() });

@@ -148,3 +148,20 @@ export function summary() {
     console.log(`  ${row.scenario.padEnd(14)} ${row.figure.padEnd(44)} ${row.value.toFixed(3).padStart(10)} ${row.unit.padEnd(4)} ${verdict}`);
   }
 }
+
+/**
+ * `count` sleepers and, in a temp dir, a pfile watching them (`head`: its global lines; `options`:
+ * what follows each entry's restart script) and pcheck's environment (`vars` added), with its run
+ * and log directories in that dir and no syslog.
+ */
+export async function watchedWorkload(count, { head = '', options = '', vars = {} } = {}) {
+  const temp = tempDir();
+  const pids = await startSleepers(count);
+  const script = writeRestartScript(temp.dir);
+  const pfile = join(temp.dir, 'pfile');
+  const tail = options === '' ? '' : ` ${options}`;
+  writeFileSync(pfile, `${head}${pids.map((_, index) => `${name(index)} ${script}${tail}`).join('\n')}\n`);
+  const env = benchEnv({ PCHECK_RUN_DIR: join(temp.dir, 'run'), PCHECK_LOG_DIR: join(temp.dir, 'log'), PCHECK_SYSLOG_SOCKET: join(temp.dir, 'none'), ...vars });
+  return { temp, pids, pfile, env };
+}
+

@@ -4,11 +4,11 @@
 // lateness of a liveness tick meanwhile (PCHECK_TICK_TRACE). Everything runs in a PID namespace of its
 // own (bench/ns.js): the sleepers, pcheck, its restart scripts and padmin see nothing else.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { waitFor } from './daemon.js';
+import { startPcheck, waitFor } from './daemon.js';
 import { benchEnv, cpuMs, killStarted, name, readRanLog, report, sleep, startSleepers, tempDir, writeRestartScript } from './lib.js';
 import { insideNamespace, runInNamespace, sendResult } from './ns.js';
 
@@ -16,24 +16,6 @@ export const ENTRIES = 1000;
 export const KILLED = 100;
 const TICK_GOAL_MS = 50;
 const SHOWN_GOAL_MS = 1000;
-
-/**
- * Starts pcheck -F on `pfile` as bin/pcheck.js's shebang does, with `nodeFlags` added; `onLine`
- * sees each line of its stderr as it arrives.
- */
-export function startPcheck(pfile, env, nodeFlags, onLine) {
-  const shebang = readFileSync('bin/pcheck.js', 'utf8').split('\n')[0].split(' ').slice(3);
-  const child = spawn(process.execPath, [...shebang, ...nodeFlags, 'bin/pcheck.js', '-F', '-f', pfile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let partial = '';
-  child.stderr.on('data', (chunk) => {
-    const at = performance.now();
-    partial += chunk.toString();
-    const lines = partial.split('\n');
-    partial = lines.pop();
-    for (const line of lines) onLine(line, at);
-  });
-  return { child };
-}
 
 /** Runs the scenario in a namespace of its own and reports its figures; `label` prefixes them. */
 export async function run() {
@@ -89,12 +71,15 @@ async function inside() {
   const ticks = [];
   // PCHECK_BENCH_PROFILE=<dir>: pcheck writes a CPU profile there when it stops (node --cpu-prof)
   const profile = process.env.PCHECK_BENCH_PROFILE;
-  const pcheck = startPcheck(pfile, env, profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [], (line, at) => {
-    if (line.startsWith('tick late=')) {
-      ticks.push({ at, late: Number(line.slice('tick late='.length)) });
-    }
-    else if (line.endsWith(') Up')) ups.push(at);
-  });
+  const pcheck = startPcheck(
+    pfile,
+    env,
+    (line, at) => {
+      if (line.startsWith('tick late=')) ticks.push({ at, late: Number(line.slice('tick late='.length)) });
+      else if (line.endsWith(') Up')) ups.push(at);
+    },
+    profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [],
+  );
   try {
     await waitFor(() => ups.length >= ENTRIES, 60_000, `${ENTRIES} Up lines`);
     await sleep(2000);

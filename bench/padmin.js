@@ -2,11 +2,11 @@
 // run (rounds alternate), with padmin's output written to a file and read through a pipe. Every
 // answer is checked whole (its line count) before its time counts: a truncated answer is never timed.
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startPcheck, waitFor } from './daemon.js';
-import { benchEnv, killStarted, name, percentile, report, startSleepers, tempDir, writeRestartScript } from './lib.js';
+import { killStarted, name, percentile, report, watchedWorkload } from './lib.js';
 
 const ENTRIES = 1000;
 const ROUNDS = Number(process.env.BENCH_PADMIN_ROUNDS ?? 15);
@@ -33,12 +33,7 @@ function checkWhole(stdout, how) {
 
 export async function run() {
   console.log(`padmin: show pent of ${ENTRIES} entries, ${ROUNDS} rounds against node -e 0`);
-  const temp = tempDir();
-  const pids = await startSleepers(ENTRIES);
-  const script = writeRestartScript(temp.dir);
-  const pfile = join(temp.dir, 'pfile');
-  writeFileSync(pfile, `${pids.map((_, index) => `${name(index)} ${script}`).join('\n')}\n`);
-  const env = benchEnv({ PCHECK_RUN_DIR: join(temp.dir, 'run'), PCHECK_LOG_DIR: join(temp.dir, 'log'), PCHECK_SYSLOG_SOCKET: join(temp.dir, 'none') });
+  const { temp, pfile, env } = await watchedWorkload(ENTRIES);
   const pcheck = startPcheck(pfile, env);
   const out = join(temp.dir, 'out');
   const show = ['bin/padmin.js', '-f', pfile, '-c', 'show', 'pent'];

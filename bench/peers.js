@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { waitFor } from './daemon.js';
-import { allAvail, ENTRIES, KILLED, startPcheck } from './mass-failure.js';
+import { startPcheck } from './daemon.js';
+import { allAvail, ENTRIES, KILLED } from './mass-failure.js';
 import { benchEnv, cpuMs, killStarted, name, percentile, readRanLog, report, sleep, startSleepers, tempDir, writeRestartScript } from './lib.js';
 import { insideNamespace, runInNamespace, sendResult } from './ns.js';
 
@@ -48,7 +49,7 @@ async function startPcheckMonitor(dir, ranLog, env) {
   writeFileSync(pfile, `MonitorInterval 10\n${Array.from({ length: ENTRIES }, (_, index) => `${name(index)} ${script} 3 86400 continue start_wait=10`).join('\n')}\n`);
   const pcheckEnv = { ...env, PCHECK_RUN_DIR: join(dir, 'run'), PCHECK_LOG_DIR: join(dir, 'log'), PCHECK_SYSLOG_SOCKET: join(dir, 'none') };
   let ups = 0;
-  const pcheck = startPcheck(pfile, pcheckEnv, [], (line) => {
+  const pcheck = startPcheck(pfile, pcheckEnv, (line) => {
     if (line.endsWith(') Up')) ups += 1;
   });
   await waitFor(() => ups >= ENTRIES, 60_000, `${ENTRIES} Up lines`);

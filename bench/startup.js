@@ -2,12 +2,12 @@
 // built by `npm run package` if stale) against `node bin/padmin.js`, and the `node -e 0` floor (Node's
 // own start). Each to a file and through a pipe; every answer is checked whole (1000 entries) first.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensureBuilt, SEA_PADMIN } from '../scripts/package/built.mjs';
 import { waitFor } from './daemon.js';
-import { benchEnv, killStarted, name, percentile, report, startSleepers, tempDir, writeRestartScript } from './lib.js';
+import { killStarted, percentile, report, watchedWorkload } from './lib.js';
 
 const ENTRIES = 1000;
 const ROUNDS = 10;
@@ -15,12 +15,7 @@ const ROUNDS = 10;
 export async function run() {
   console.log(`startup: padmin -c show pent of ${ENTRIES} entries, single executable vs node bin/padmin.js vs node -e 0, ${ROUNDS} rounds each`);
   await ensureBuilt();
-  const temp = tempDir();
-  const pids = await startSleepers(ENTRIES);
-  const script = writeRestartScript(temp.dir);
-  const pfile = join(temp.dir, 'pfile');
-  writeFileSync(pfile, `MonitorInterval 10\n${pids.map((_, index) => `${name(index)} ${script} 3 86400 continue start_wait=10`).join('\n')}\n`);
-  const env = benchEnv({ PCHECK_RUN_DIR: join(temp.dir, 'run'), PCHECK_LOG_DIR: join(temp.dir, 'log'), PCHECK_SYSLOG_SOCKET: join(temp.dir, 'none') });
+  const { temp, pfile, env } = await watchedWorkload(ENTRIES, { head: 'MonitorInterval 10\n', options: '3 86400 continue start_wait=10' });
   const daemon = spawn('bin/pcheck.js', ['-F', '-f', pfile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let ups = 0;
   daemon.stderr.on('data', (chunk) => (ups += chunk.toString().split(') Up\n').length - 1));
