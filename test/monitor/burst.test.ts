@@ -6,6 +6,7 @@ import { DISCOVERY_COALESCE_MS, Supervisor, type SupervisorDeps } from '../../sr
 import { createMemoryLog } from '../../src/log/message-log.js';
 import type { ProcInfo } from '../../src/system/proc.js';
 import type { ScriptResult } from '../../src/system/script.js';
+import { FakeClock } from '../helpers/clock.js';
 import { config, rule } from '../helpers/rules.js';
 
 const ok: ScriptResult = { outcome: 'ok', status: 'exit=0', endedBy: null, output: '', truncated: false };
@@ -15,15 +16,14 @@ const K = 20;
 /** A fake OS with an injected clock and timers, counting scans; `sliced`: scan answers with a promise it settles. */
 function burstOs(sliced = false) {
   const table = new Map<number, ProcInfo>();
-  const timers: { at: number; callback: () => void; cancelled: boolean }[] = [];
   const scripts: { name: string; finish: (result: ScriptResult) => void }[] = [];
   const pendingScans: (() => void)[] = [];
   const log = createMemoryLog();
-  let now = 0;
+  const clock = new FakeClock();
   let scans = 0;
   let saves = 0;
   const deps: SupervisorDeps = {
-    now: () => now,
+    now: clock.now,
     wallNow: () => Date.UTC(2026, 10, 25),
     scan: () => {
       scans += 1;
@@ -41,25 +41,10 @@ function burstOs(sliced = false) {
     probe: async () => ({ ok: true, detail: '' }),
     kill: () => null,
     readCa: () => '',
-    after: (ms, callback) => {
-      const timer = { at: now + ms, callback, cancelled: false };
-      timers.push(timer);
-      return () => (timer.cancelled = true);
-    },
+    after: clock.after,
     log: () => log,
     onFatalRetryOver: () => undefined,
     onCarriedChange: () => (saves += 1),
-  };
-  const runFor = (ms: number) => {
-    const end = now + ms;
-    for (;;) {
-      const due = timers.filter((timer) => !timer.cancelled && timer.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (due === undefined) break;
-      due.cancelled = true;
-      now = Math.max(now, due.at);
-      due.callback();
-    }
-    now = end;
   };
   let nextPid = 1000;
   const spawn = (name: string) => {
@@ -71,10 +56,10 @@ function burstOs(sliced = false) {
     table,
     scripts,
     log,
-    runFor,
+    runFor: clock.runFor,
     spawn,
     pendingScans,
-    advance: (ms: number) => (now += ms),
+    advance: clock.advance,
     scans: () => scans,
     saves: () => saves,
   };

@@ -6,6 +6,7 @@ import type { EntryLimits } from '../../src/pfile/types.js';
 import type { ProcInfo } from '../../src/system/proc.js';
 import type { ScriptResult } from '../../src/system/script.js';
 import type { Usage } from '../../src/system/usage.js';
+import { FakeClock } from '../helpers/clock.js';
 import { config, rule } from '../helpers/rules.js';
 
 const MiB = 1024 * 1024;
@@ -78,12 +79,11 @@ function fakeOs() {
   const readings = new Map<number, Usage>();
   const signals: [number, string][] = [];
   const scripts: { env: Record<string, string>; finish: (result: ScriptResult) => void }[] = [];
-  const timers: { at: number; callback: () => void; cancelled: boolean }[] = [];
-  let now = 0;
+  const clock = new FakeClock();
   let usageFails: string | null = null;
   const log = createMemoryLog();
   const deps: SupervisorDeps = {
-    now: () => now,
+    now: clock.now,
     wallNow: () => Date.UTC(2026, 10, 25),
     scan: () => [...table.values()],
     watch: (pid, startTime) =>
@@ -103,24 +103,9 @@ function fakeOs() {
         ? Promise.resolve(new Map(pids.flatMap((pid) => (readings.has(pid) ? [[pid, readings.get(pid) as Usage] as const] : []))))
         : Promise.reject(new Error(usageFails)),
     readCa: () => '',
-    after: (ms, callback) => {
-      const timer = { at: now + ms, callback, cancelled: false };
-      timers.push(timer);
-      return () => (timer.cancelled = true);
-    },
+    after: clock.after,
     log: () => log,
     onFatalRetryOver: () => undefined,
-  };
-  const runFor = (ms: number) => {
-    const end = now + ms;
-    for (;;) {
-      const due = timers.filter((timer) => !timer.cancelled && timer.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (due === undefined) break;
-      due.cancelled = true;
-      now = Math.max(now, due.at);
-      due.callback();
-    }
-    now = end;
   };
   return {
     deps,
@@ -129,7 +114,7 @@ function fakeOs() {
     signals,
     scripts,
     log,
-    runFor,
+    runFor: clock.runFor,
     failUsage: (why: string | null) => (usageFails = why),
     spawn: (pid: number) => table.set(pid, { pid, comm: 'testd', state: 'S', ppid: 1, startTime: pid, exe: '/usr/sbin/testd', argv: ['/usr/sbin/testd'], uid: 0 }),
   };

@@ -3,22 +3,22 @@ import { DISCOVERY_COALESCE_MS, Supervisor, type SupervisorDeps } from '../../sr
 import { createMemoryLog } from '../../src/log/message-log.js';
 import type { ProcInfo } from '../../src/system/proc.js';
 import type { ScriptResult } from '../../src/system/script.js';
+import { FakeClock } from '../helpers/clock.js';
 import { config, rule } from '../helpers/rules.js';
 
 /** A recording fake of the OS: a process table the test edits, scripts the test finishes. */
 function fakeOs() {
   const table = new Map<number, ProcInfo>();
   const scripts: { path: string; env: Record<string, string>; finish: (result: ScriptResult) => void }[] = [];
-  const timers: { at: number; callback: () => void; cancelled: boolean }[] = [];
   const probes: { kind: string; port: number; answer: (ok: boolean) => void }[] = [];
   const kills: number[] = [];
   let killError: string | null = null;
   const fatal: string[] = [];
-  let now = 0;
+  const clock = new FakeClock();
   let wall = Date.UTC(2026, 10, 22, 3, 0, 0);
   const log = createMemoryLog();
   const deps: SupervisorDeps = {
-    now: () => now,
+    now: clock.now,
     wallNow: () => wall,
     scan: () => [...table.values()],
     watch: (pid, startTime) => {
@@ -45,37 +45,21 @@ function fakeOs() {
       return killError;
     },
     readCa: () => '',
-    after: (ms, callback) => {
-      const timer = { at: now + ms, callback, cancelled: false };
-      timers.push(timer);
-      return () => (timer.cancelled = true);
-    },
+    after: clock.after,
     log: () => log,
     onFatalRetryOver: (action) => fatal.push(action),
-  };
-  /** Moves the monotonic clock on, firing due timers in order. */
-  const runFor = (ms: number) => {
-    const end = now + ms;
-    for (;;) {
-      const due = timers.filter((timer) => !timer.cancelled && timer.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (due === undefined) break;
-      due.cancelled = true;
-      now = Math.max(now, due.at);
-      due.callback();
-    }
-    now = end;
   };
   return {
     deps,
     table,
     probes,
     kills,
-    runFor,
+    runFor: clock.runFor,
     failKills: (error: string) => (killError = error),
     scripts,
     fatal,
     log,
-    advance: (ms: number) => (now += ms),
+    advance: clock.advance,
     jumpWallClock: (ms: number) => (wall += ms),
     spawn: (pid: number, startTime = pid, name = '/usr/sbin/testd') =>
       table.set(pid, { pid, comm: 'testd', state: 'S', ppid: 1, startTime, exe: name, argv: [name], uid: 0 }),
