@@ -9,7 +9,7 @@ import { startPcheck, waitFor } from './daemon.js';
 import { killStarted, name, percentile, report, watchedWorkload } from './lib.js';
 
 const ENTRIES = 1000;
-const ROUNDS = Number(process.env.BENCH_PADMIN_ROUNDS ?? 15);
+const ROUNDS = Number(process.env.BENCH_PADMIN_ROUNDS ?? 40);
 
 /** Wall ms of one run of node with `args`; stdout to `out` (a path) or a pipe. */
 function timed(args, env, out) {

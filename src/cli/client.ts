@@ -21,9 +21,11 @@ type Body = { cmd: Command; pent?: number; dest?: string };
 
 /**
  * Sends one request to the pcheck of `pfile` (an absolute path) listening in `dir`, and returns its
- * answer. While every control connection is taken, tries again for a while.
+ * answer. While every control connection is taken, tries again for a while. The connection is made
+ * at once, the request written once `sendAfter` has settled: padmin's record of the command is
+ * written meanwhile, and must be written before the command is sent.
  */
-export async function request(pfile: string, body: Body, dir = runDir()): Promise<Response> {
+export async function request(pfile: string, body: Body, dir = runDir(), sendAfter: Promise<unknown> = Promise.resolve()): Promise<Response> {
   let socketPath: string;
   try {
     socketPath = runPaths(pfile, dir).socket;
@@ -32,7 +34,7 @@ export async function request(pfile: string, body: Body, dir = runDir()): Promis
   }
   const deadline = Date.now() + BUSY_RETRY_MS;
   for (;;) {
-    const outcome = await exchange(pfile, socketPath, dir, body);
+    const outcome = await exchange(pfile, socketPath, dir, body, sendAfter);
     if (outcome !== 'turned away' && (outcome.ok || outcome.code !== 'E_BUSY')) return outcome;
     if (Date.now() >= deadline) return fail('E_BUSY', `${ERROR_CODES.E_BUSY} (padmin tried again for ${BUSY_RETRY_MS / 1000} s)`);
     await new Promise((resolve) => setTimeout(resolve, BUSY_PAUSE_MS));
@@ -43,11 +45,16 @@ export async function request(pfile: string, body: Body, dir = runDir()): Promis
  * As request(), trying each run directory in turn while none has a pcheck for the pfile (padmin's
  * own first, then those of other users it may lack the right to enter); `dir` is where one answered.
  */
-export async function requestFirst(pfile: string, body: Body, dirs: readonly string[]): Promise<{ response: Response; dir: string }> {
+export async function requestFirst(
+  pfile: string,
+  body: Body,
+  dirs: readonly string[],
+  sendAfter: Promise<unknown> = Promise.resolve(),
+): Promise<{ response: Response; dir: string }> {
   let absent: TransportError | null = null;
   for (const dir of dirs) {
     try {
-      return { response: await request(pfile, body, dir), dir };
+      return { response: await request(pfile, body, dir, sendAfter), dir };
     } catch (error) {
       if (!(error instanceof TransportError) || error.kind !== 'absent') {
         // a pcheck of another user's that padmin may not reach: say both
@@ -64,10 +71,12 @@ export async function requestFirst(pfile: string, body: Body, dirs: readonly str
  * One connection, one request. 'turned away': closed before any answer, as pcheck does past its
  * connection limit when it closes faster than the request is written (EPIPE); it says E_BUSY first.
  */
-function exchange(pfile: string, socketPath: string, dir: string, body: Body): Promise<Response | 'turned away'> {
+function exchange(pfile: string, socketPath: string, dir: string, body: Body, sendAfter: Promise<unknown>): Promise<Response | 'turned away'> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(socketPath);
-    let text = '';
+    // the answer's bytes, decoded once whole: a show pent of 1000 entries comes in several chunks
+    const chunks: Buffer[] = [];
+    let received = 0;
     let settled = false;
     const settle = (outcome: Response | 'turned away' | TransportError): void => {
       if (settled) return;
@@ -83,16 +92,22 @@ function exchange(pfile: string, socketPath: string, dir: string, body: Body): P
       () => settle(new TransportError('broken', `pcheck did not answer within ${waitMs / 1000} s (socket ${socketPath})`)),
       waitMs,
     );
-    socket.setEncoding('utf8');
-    socket.on('connect', () => socket.write(encode({ v: PROTOCOL_VERSION, ...body })));
-    socket.on('data', (chunk: string) => {
-      text += chunk;
-      const newline = text.indexOf('\n');
-      if (newline >= 0) settle(parseResponse(text.slice(0, newline), socketPath));
+    socket.on('connect', () => {
+      const send = (): void => {
+        if (!settled) socket.write(encode({ v: PROTOCOL_VERSION, ...body }));
+      };
+      sendAfter.then(send, send);
     });
-    socket.on('end', () => settle(text === '' ? 'turned away' : parseResponse(text, socketPath)));
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      received += chunk.length;
+      // the answer is one line: it ends at the first newline, which only the newest chunk can hold
+      const newline = chunk.indexOf(0x0a);
+      if (newline >= 0) settle(parseResponse(Buffer.concat(chunks, received - chunk.length + newline).toString('utf8'), socketPath));
+    });
+    socket.on('end', () => settle(received === 0 ? 'turned away' : parseResponse(Buffer.concat(chunks, received).toString('utf8'), socketPath)));
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      if ((error.code === 'EPIPE' || error.code === 'ECONNRESET') && text === '') {
+      if ((error.code === 'EPIPE' || error.code === 'ECONNRESET') && received === 0) {
         settle('turned away');
       } else if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
         settle(new TransportError('absent', `no pcheck is running for ${pfile} (no answer on ${socketPath})`));

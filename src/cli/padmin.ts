@@ -1,17 +1,16 @@
 // padmin: one command to the pcheck of a pfile. The only place padmin exits.
 import { lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command, type CommanderError } from 'commander';
 import { logFilePath, otherRunDirs, runDir } from '../control/paths.js';
-import { COMMANDS, type AlertStatusView, type AlertTestView, type Command as ControlCommand, type ProcView, type Response } from '../control/protocol.js';
-import type { PentView, RuleView } from '../control/views.js';
+import { COMMANDS, type AlertTestView, type Command as ControlCommand } from '../control/protocol.js';
 import { createMessageLog } from '../log/message-log.js';
 import { lex } from '../pfile/lexer.js';
 import { readPfile } from '../pfile/read.js';
 import { logFileSetting } from '../pfile/types.js';
 import { request, requestFirst, TransportError } from './client.js';
 import { exitAfterFlush } from './exit.js';
-import { renderAlertStatus, renderAlertTests, renderPents, renderProcs, renderRules } from './render.js';
+import { padminHelp, parsePadminArgs } from './padmin-args.js';
+import { renderAlertTests, renderShow } from './render.js';
 import { packageVersion } from './version.js';
 
 /** padmin's exit statuses. */
@@ -20,31 +19,22 @@ export const PADMIN_EXIT = Object.freeze({ ok: 0, refused: 1, usage: 2, notRunni
 const USER_COMMANDS = COMMANDS.filter((command) => command !== 'ping');
 const SHUTDOWN_WAIT_MS = 10_000;
 
-interface Options {
-  file: string;
-  command: string[];
-  pent?: string;
-  dest?: string;
-  json?: boolean;
-}
-
 export async function main(argv: string[]): Promise<never> {
-  const program = new Command('padmin')
-    .description('Ask the pcheck of a pfile for its state, or tell it to stop, start, reload or shut down.')
-    .requiredOption('-f, --file <pfile>', 'the pfile pcheck was started with')
-    .requiredOption('-c, --command <words...>', `one of: ${USER_COMMANDS.join(', ')}`)
-    .option('-p, --pent <pent_id>', 'limit show/stop/start to one entry')
-    .option('-d, --dest <destination>', 'limit test alert to one alert destination')
-    .option('--json', 'print the answer as JSON')
-    .version(packageVersion(), '-V, --version', 'print the version and exit')
-    .exitOverride();
-  let options: Options;
-  try {
-    options = program.parse(argv).opts<Options>();
-  } catch (error) {
-    return exitAfterFlush((error as CommanderError).exitCode === 0 ? PADMIN_EXIT.ok : PADMIN_EXIT.usage);
+  const args = parsePadminArgs(argv.slice(2));
+  switch (args.kind) {
+    case 'help':
+      process.stdout.write(padminHelp(USER_COMMANDS));
+      return exitAfterFlush(PADMIN_EXIT.ok);
+    case 'version':
+      process.stdout.write(`${packageVersion()}\n`);
+      return exitAfterFlush(PADMIN_EXIT.ok);
+    case 'usage':
+      return usage(`${args.message} (padmin --help lists the options)`);
+    case 'run':
+      break;
   }
-  const command = options.command.join(' ');
+  const { options } = args;
+  const { command } = options;
   if (!(USER_COMMANDS as readonly string[]).includes(command)) {
     return usage(`unknown command "${command}"; one of: ${USER_COMMANDS.join(', ')}`);
   }
@@ -60,23 +50,34 @@ export async function main(argv: string[]): Promise<never> {
   // the pfile's path names its pcheck; its content is not needed (it may be deleted or unreadable)
   const pfile = resolve(options.file);
 
+  const body = {
+    cmd: command as ControlCommand,
+    ...(pent === undefined ? {} : { pent }),
+    ...(options.dest === undefined ? {} : { dest: options.dest }),
+    // the show commands' text comes laid out by pcheck, unless padmin prints JSON
+    ...(command.startsWith('show ') && !options.json ? { text: true } : {}),
+  };
+  // connect now, send once the command's record is written: the two overlap
+  let recorded!: () => void;
+  const sendAfter = new Promise<void>((resolveRecorded) => (recorded = resolveRecorded));
+  const asked = requestFirst(pfile, body, [runDir(), ...otherRunDirs()], sendAfter).then(
+    (answer) => ({ answer }),
+    (error: unknown) => ({ error }),
+  );
+
   // the record goes to syslog and the structured log only: on stderr it would be noise on every call
   const log = createMessageLog({ tag: 'padmin', foreground: false, stderrWithoutSyslog: false, logFile: structuredLogOf(pfile) });
   log.emit('command', { command, pfile });
-  await log.close();
+  // a show command changes nothing, so its record may reach syslog while the answer is asked for;
+  // any other command's record is in syslog first, before the messages pcheck writes about it
+  const logged = log.close();
+  if (command.startsWith('show ')) recorded();
+  else logged.then(recorded, recorded);
 
-  let response: Response;
-  let dir: string;
-  try {
-    const body = {
-      cmd: command as ControlCommand,
-      ...(pent === undefined ? {} : { pent }),
-      ...(options.dest === undefined ? {} : { dest: options.dest }),
-    };
-    ({ response, dir } = await requestFirst(pfile, body, [runDir(), ...otherRunDirs()]));
-  } catch (error) {
-    return transportFailure(error, pfile);
-  }
+  const outcome = await asked;
+  await logged;
+  if ('error' in outcome) return transportFailure(outcome.error, pfile);
+  const { response, dir } = outcome.answer;
   if (!response.ok) {
     process.stderr.write(`padmin: ${command}: ${response.message}\n`);
     for (const detail of response.details ?? []) process.stderr.write(`${detail}\n`);
@@ -112,16 +113,11 @@ function printAnswer(command: ControlCommand, data: unknown, pent: number | unde
   const scope = pent === undefined ? 'all entries' : `pent_id ${pent}`;
   switch (command) {
     case 'show pent':
-      process.stdout.write(`${renderPents(data as PentView[])}\n`);
-      return;
     case 'show rule':
-      process.stdout.write(`${renderRules(data as RuleView[])}\n`);
-      return;
     case 'show proc':
-      process.stdout.write(`${renderProcs(data as ProcView[])}\n`);
-      return;
     case 'show alert':
-      process.stdout.write(`${renderAlertStatus(data as AlertStatusView[])}\n`);
+      // laid out by pcheck (text: true), or by padmin for a pcheck that answers with the views
+      process.stdout.write(`${typeof data === 'string' ? data : renderShow(command, data)}\n`);
       return;
     case 'test alert':
       process.stdout.write(`${renderAlertTests(data as AlertTestView[])}\n`);

@@ -1,5 +1,5 @@
 // Text layouts of padmin's answers: `show pent` as in the vendor guide (§6.1), `=` in column 22.
-import type { AlertStatusView, AlertTestView, ProcRow, ProcView } from '../control/protocol.js';
+import type { AlertStatusView, AlertTestView, Command, ProcRow, ProcView } from '../control/protocol.js';
 import { formatRerunTime, type PentView, type RuleView } from '../control/views.js';
 
 const NAME_WIDTH = 21;
@@ -140,4 +140,20 @@ export function formatSize(bytes: number): string {
   if (kib < 1024) return `${Math.round(kib)}K`;
   if (kib < 1024 * 1024) return `${(kib / 1024).toFixed(1)}M`;
   return `${(kib / 1024 / 1024).toFixed(1)}G`;
+}
+
+/** The show commands' answers as padmin prints them (without the last newline); null for any other command. */
+export function renderShow(command: Command, data: unknown): string | null {
+  switch (command) {
+    case 'show pent':
+      return renderPents(data as PentView[]);
+    case 'show rule':
+      return renderRules(data as RuleView[]);
+    case 'show proc':
+      return renderProcs(data as ProcView[]);
+    case 'show alert':
+      return renderAlertStatus(data as AlertStatusView[]);
+    default:
+      return null;
+  }
 }

@@ -1,7 +1,7 @@
 // Where the control socket and lock of a pfile live. Both pcheck and padmin derive them the same way.
-import { createHash } from 'node:crypto';
 import { realpathSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { sha256Hex } from './sha256.js';
 
 /** sun_path holds 108 bytes including the terminating NUL. */
 const SUN_PATH_MAX = 107;
@@ -36,7 +36,7 @@ export function logFilePath(setting: string, absolutePfile: string, env: NodeJS.
   // named from the real path, as the socket is: pcheck and padmin agree whatever spelling each was given
   const real = realPfile(absolutePfile);
   let name = real.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]/g, '_');
-  if (name.length > 200) name = `${name.slice(-180)}-${createHash('sha256').update(real).digest('hex').slice(0, 16)}`;
+  if (name.length > 200) name = `${name.slice(-180)}-${sha256Hex(real).slice(0, 16)}`;
   return `${dir}/${name}.log`;
 }
 
@@ -49,7 +49,7 @@ export function logFilePath(setting: string, absolutePfile: string, env: NodeJS.
 export function spoolDir(absolutePfile: string, env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
   const base = env.PCHECK_SPOOL_DIR || (uid === 0 ? '/var/spool/pcheck' : `${env.XDG_STATE_HOME || `${env.HOME ?? '/tmp'}/.local/state`}/pcheck/spool`);
   const real = realPfile(absolutePfile);
-  const hash = createHash('sha256').update(real).digest('hex').slice(0, 16);
+  const hash = sha256Hex(real).slice(0, 16);
   return `${base}/${basename(real).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 24)}-${hash}`;
 }
 
@@ -79,7 +79,7 @@ export function realPfile(absolutePfile: string): string {
 /** Paths for a pfile, named from its real path. Throws when the socket path would not fit sun_path. */
 export function runPaths(absolutePfile: string, dir = runDir()): RunPaths {
   const real = realPfile(absolutePfile);
-  const hash = createHash('sha256').update(real).digest('hex').slice(0, 16);
+  const hash = sha256Hex(real).slice(0, 16);
   const stem = basename(real).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 24);
   const socket = `${dir}/${stem}-${hash}.sock`;
   if (Buffer.byteLength(socket) > SUN_PATH_MAX) {

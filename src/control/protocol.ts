@@ -28,6 +28,12 @@ export interface Request {
   readonly pent?: number;
   /** The alert destination `test alert` is limited to (`-d`). */
   readonly dest?: string;
+  /**
+   * For the show commands: answer with the text padmin prints (one string, renderShow) rather than
+   * the views, so that padmin neither parses nor lays out 1000 entries at each start. A pcheck that
+   * predates it ignores it and answers the views, which padmin then lays out itself.
+   */
+  readonly text?: boolean;
 }
 
 /** What `show alert` carries: one line per destination. */
@@ -133,11 +139,13 @@ export function decodeRequest(line: string): Request | Response {
   if (record.dest !== undefined && (typeof record.dest !== 'string' || record.dest === '' || record.dest.length > 200)) {
     return fail('E_PARSE', 'dest must be a destination name');
   }
+  if (record.text !== undefined && typeof record.text !== 'boolean') return fail('E_PARSE', 'text must be true or false');
   return {
     v: PROTOCOL_VERSION,
     cmd: record.cmd as Command,
     ...(record.pent === undefined ? {} : { pent: record.pent as number }),
     ...(record.dest === undefined ? {} : { dest: record.dest as string }),
+    ...(record.text === true ? { text: true } : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { fail, ok, type Request, type Response } from '../control/protocol.js';
 import { logFilePath, runPaths, spoolDir, type RunPaths } from '../control/paths.js';
 import { ruleView } from '../control/views.js';
+import { renderShow } from '../cli/render.js';
 import { packageVersion } from '../cli/version.js';
 import type { AlertService } from '../alerts/service.js';
 import { EventStream, type EntryRef } from '../events/stream.js';
@@ -212,7 +213,7 @@ class Daemon {
   async listen(): Promise<void> {
     this.server = await startControlServer(
       this.socketPath,
-      (request) => this.handle(request),
+      (request) => this.answer(request),
       (why) => this.events.emit('controlError', { error: why }),
     );
   }
@@ -335,6 +336,14 @@ class Daemon {
 
   private openLog(config: Config): MessageLog {
     return createMessageLog({ tag: 'pcheck', foreground: this.options.foreground, logFile: logFilePath(config.logFile, config.file), pino: this.pino });
+  }
+
+  // A show command asked for as text (padmin's default) is answered laid out as padmin prints it.
+  private async answer(request: Request): Promise<Response> {
+    const response = await this.handle(request);
+    if (request.text !== true || !response.ok) return response;
+    const text = renderShow(request.cmd, response.data);
+    return text === null ? response : ok(text);
   }
 
   private async handle(request: Request): Promise<Response> {

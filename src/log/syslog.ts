@@ -1,7 +1,8 @@
 // Syslog over /dev/log without a native addon: Node 20 has no Unix datagram sockets, so one
 // long-lived util-linux `logger` process carries every message, one line each, with its priority.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { Severity } from './catalogue.js';
 
@@ -53,6 +54,9 @@ export class SyslogWriter {
     const now = Date.now();
     if (now - this.lastSpawn < RESPAWN_GAP_MS) return null;
     this.lastSpawn = now;
+    // node:child_process is loaded here, when there is a syslog to write to: padmin, which writes one
+    // message, does not pay for it (2 ms of its start) where there is none
+    const { spawn } = childProcess();
     const child = spawn(
       this.loggerPath,
       ['--socket-errors=on', '-u', this.socketPath, '-t', this.tag, `--id=${this.pid}`, '-p', 'daemon.notice', '--prio-prefix'],
@@ -78,4 +82,9 @@ export class SyslogWriter {
   private forget(child: ChildProcessWithoutNullStreams): void {
     if (this.child === child) this.child = null;
   }
+}
+
+// process.getBuiltinModule is Node 20.16's; an older Node 20 requires it
+function childProcess(): typeof import('node:child_process') {
+  return process.getBuiltinModule?.('node:child_process') ?? (createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process'));
 }

@@ -3,7 +3,10 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, unlinkSync, wr
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderShow } from '../../src/cli/render.js';
 import { logFilePath, runPaths } from '../../src/control/paths.js';
+import { ok, type Request } from '../../src/control/protocol.js';
+import { startControlServer } from '../../src/daemon/control-server.js';
 import { letOthersRunTheProject, PADMIN, padmin, PCHECK, Pcheck, ROOT, run, sandbox, startDetached, type Sandbox } from './harness.js';
 
 let box: Sandbox;
@@ -128,6 +131,52 @@ describe('padmin', () => {
       expect(misplaced.stderr).toContain(`${command} takes no -p`);
     }
     expect(pcheck.child.exitCode).toBeNull();
+  });
+
+  it('the command line as commander read it: --help, -V, a missing or unknown option exits 2 naming it', async () => {
+    const help = await run(process.execPath, [PADMIN, '--help'], box.env);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: padmin -f <pfile> -c <command>/);
+    expect(help.stdout).toContain('one of: show pent, show rule, show proc, show alert, test alert, stop, start, reload, shutdown');
+    const noFile = await run(process.execPath, [PADMIN, '-c', 'show', 'pent'], box.env);
+    expect(noFile.status).toBe(2);
+    expect(noFile.stderr).toContain('padmin: -f, --file <pfile> is required');
+    const unknown = await show('--verbose');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('unknown option --verbose');
+    // options after the command's words, and -c's words in the long form, as commander took them
+    const late = await run(process.execPath, [PADMIN, '--command', 'show', 'pent', '--file', pfile, '-p', '1'], box.env);
+    expect(late.status).toBe(0);
+    expect(late.stdout).toContain(`pname                = ${alpha}`);
+  });
+
+  it('the show commands come laid out by pcheck, the same text padmin makes of the views', async () => {
+    for (const command of ['pent', 'rule']) {
+      const text = await padmin(pfile, box.env, '-c', 'show', command);
+      const json = await padmin(pfile, box.env, '-c', 'show', command, '--json');
+      expect(text.status).toBe(0);
+      expect(text.stdout).toBe(`${renderShow(`show ${command}` as 'show pent', JSON.parse(json.stdout))}\n`);
+    }
+  });
+
+  it('a pcheck that answers show pent with the views (one older than text: true) is laid out by padmin', async () => {
+    const dir = join(box.dir, 'older-run');
+    mkdirSync(dir);
+    const older = box.file('older.pfile', '');
+    const views = JSON.parse((await show('--json')).stdout) as unknown;
+    const asked: Request[] = [];
+    const server = await startControlServer(runPaths(older, dir).socket, async (request) => {
+      asked.push(request);
+      return ok(views);
+    }, () => undefined);
+    try {
+      const result = await padmin(older, { ...box.env, PCHECK_RUN_DIR: dir }, '-c', 'show', 'pent');
+      expect(result.status).toBe(0);
+      expect(result.stdout).toBe(`${renderShow('show pent', views)}\n`);
+      expect(asked).toEqual([{ v: 1, cmd: 'show pent', text: true }]);
+    } finally {
+      await new Promise((resolveClose) => server.close(resolveClose));
+    }
   });
 
   it('no pcheck for this pfile: status 3; when the pfile does not exist either, padmin says both', async () => {
