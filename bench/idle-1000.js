@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from '../dist/cli/client.js';
 import { startPcheck, waitFor } from './daemon.js';
-import { benchEnv, cpuMs, killStarted, percentile, report, rssMb, sleep, watchedWorkload } from './lib.js';
+import { benchEnv, cpuMs, killStarted, name, percentile, report, rssMb, sleep, watchedWorkload } from './lib.js';
 
 const ENTRIES = 1000;
 const WINDOW_MS = Number(process.env.BENCH_IDLE_WINDOW_MS ?? 30_000);
@@ -30,7 +30,8 @@ export async function run() {
   // watching only the first of the sleepers (its own pfile and run directory)
   const idle = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], { stdio: 'ignore', env: benchEnv() });
   const single = join(temp.dir, 'pfile-1');
-  writeFileSync(single, `${readFileSync(pfile, 'utf8').split('\n')[0]}\n`);
+  // the pfile's settings, and its first entry
+  writeFileSync(single, `${readFileSync(pfile, 'utf8').split('\n').filter((line, index, lines) => index <= lines.findIndex((entry) => entry.startsWith(name(0)))).join('\n')}\n`);
   const singleEnv = { ...env, PCHECK_RUN_DIR: join(temp.dir, 'run-1') };
   const one = startPcheck(single, singleEnv);
   try {

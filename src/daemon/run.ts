@@ -532,12 +532,12 @@ function tickTracer(intervalMs: number): (() => void) | null {
 
 /**
  * The usage sampler for UsageInterval: a sample may take up to the interval, at most 10 s. It reads
- * a watched pid through its liveness handle's descriptor (one read, where by path it takes an open
- * and a close more).
+ * a watched pid's stat by path through its liveness handle, which drops the reading when the pid no
+ * longer holds the handle's process (the handle's own descriptor is on statm, for the liveness tick).
  */
 function newUsageSampler(config: Config, handles: ReadonlyMap<number, StatHandle>): UsageSampler {
   const intervalMs = config.usageInterval * 1000;
-  return new UsageSampler(intervalMs, Math.min(Math.max(intervalMs, 1000), 10_000), undefined, procRead((pid) => handles.get(pid)?.boundUsage() ?? null));
+  return new UsageSampler(intervalMs, Math.min(Math.max(intervalMs, 1000), 10_000), undefined, procRead((pid) => handles.get(pid)?.usage()));
 }
 
 /** A liveness handle on `pid`, kept in `handles` while it is open. */

@@ -31,13 +31,13 @@ export class ProcUsageReader {
   private pageSize: number | null = null;
 
   /**
-   * `boundUsage`: the usage fields of a pid through a descriptor already open on it (the liveness
-   * handle's), or null to read them by path.
+   * `boundUsage`: the usage fields of a pid as its liveness handle reads them (null: the pid no
+   * longer holds the handle's process, and is left out), or undefined to read them by path.
    */
   constructor(
     private readonly now: () => number = () => performance.now(),
     private readonly root = '/proc',
-    private readonly boundUsage: (pid: number) => UsageFields | null = () => null,
+    private readonly boundUsage: (pid: number) => UsageFields | null | undefined = () => undefined,
   ) {}
 
   read(pids: readonly number[], options: { maxage: number }): Record<string, ProcStatus | undefined> {
@@ -47,7 +47,8 @@ export class ProcUsageReader {
     for (const pid of pids) {
       let fields: UsageFields | null;
       try {
-        fields = this.boundUsage(pid) ?? readStatUsage(`${this.root}/${pid}/stat`);
+        const bound = this.boundUsage(pid);
+        fields = bound === undefined ? readStatUsage(`${this.root}/${pid}/stat`) : bound;
       } catch (error) {
         if (isExhaustion(error)) throw error;
         this.previous.delete(pid);

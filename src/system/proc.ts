@@ -137,12 +137,6 @@ export function readStatUsage(path: string): UsageFields | null {
   }
 }
 
-/** The state letter of the stat `length` bytes of STAT_BUFFER hold, without making a string of it. */
-function stateInBuffer(length: number): string {
-  const close = STAT_BUFFER.lastIndexOf(0x29, length - 1);
-  return close < 0 || close + 2 >= length ? '?' : String.fromCharCode(STAT_BUFFER[close + 2]!);
-}
-
 /** Throws ProcUnreadable when /proc cannot be listed for lack of descriptors or memory. */
 export function listPids(root = '/proc'): number[] {
   const pids: number[] = [];
@@ -193,13 +187,24 @@ export function readUid(pid: number, root = '/proc'): number | null {
   }
 }
 
+/** One buffer for the liveness reads of /proc/<pid>/statm: seven numbers on one line. */
+const STATM_BUFFER = Buffer.alloc(256);
+
 /**
- * An open /proc/<pid>/stat: reads through it always describe the process it was opened for,
- * and fail with ESRCH once that process is reaped, even if its pid has been given to another.
- * Opened while pcheck is out of descriptors, it reads by path (comparing the start time) and
- * takes a descriptor as soon as one is free.
+ * A process watched through an open /proc/<pid>/statm: reads through it always describe the
+ * process it was opened for, and fail with ESRCH once that process is reaped, even if its pid has
+ * been given to another. statm rather than stat: the kernel makes it in a third of the time (1.4
+ * against 4.2 ms for 1000 pids, the liveness tick's whole cost), and it tells a zombie too, whose
+ * memory is gone at exit: its size reads 0. A size of 0 is confirmed by the stat (state letter and
+ * start time) before anything is concluded, so a kernel thread or a process caught mid-exit is not
+ * called a zombie. Opened while pcheck is out of descriptors, it reads the stat by path (comparing
+ * the start time) and takes a descriptor as soon as one is free.
  */
 export class StatHandle {
+  /** The descriptor resource sampling reads the stat through (usage()); null until the first sample. */
+  private usageFd: number | null = null;
+  private closed = false;
+
   private constructor(
     readonly pid: number,
     readonly startTime: number,
@@ -212,6 +217,8 @@ export class StatHandle {
    * Throws ProcUnreadable when it cannot tell (no descriptor, and the stat cannot be read by path).
    */
   static open(pid: number, startTime: number, root = '/proc'): StatHandle | null {
+    // the descriptor first, the start time after: a process that has that start time now was
+    // already there when the descriptor was opened, so the descriptor is bound to it
     const handle = new StatHandle(pid, startTime, StatHandle.openFd(pid, root), root);
     let first: string | null;
     try {
@@ -221,7 +228,7 @@ export class StatHandle {
       throw error;
     }
     const fields = first === null ? null : parseStat(first);
-    if (fields === null || fields.startTime !== startTime) {
+    if (fields === null || fields.startTime !== startTime || (handle.fd !== null && handle.readStatm() === null)) {
       handle.close();
       return null;
     }
@@ -232,17 +239,58 @@ export class StatHandle {
   check(): Liveness {
     if (this.fd === null) this.adoptFd();
     if (this.fd !== null) {
-      // the hot path: read through the descriptor, look at one byte, allocate nothing
-      let length: number;
+      // the hot path: read through the descriptor, look at the first bytes, allocate nothing
+      let length: number | null;
       try {
-        length = readSync(this.fd, STAT_BUFFER, 0, STAT_BUFFER.length, 0);
-      } catch (error) {
-        if (isExhaustion(error)) return 'unknown';
-        return 'gone';
+        length = this.readStatm();
+      } catch {
+        return 'unknown';
       }
-      const state = stateInBuffer(length);
-      return state === 'Z' || state === 'X' ? 'zombie' : 'alive';
+      if (length === null) return 'gone';
+      // "0 ...": no memory, a zombie or a kernel thread; anything else is a live process
+      if (length < 2 || STATM_BUFFER[0] !== 0x30 || STATM_BUFFER[1] !== 0x20) return 'alive';
     }
+    return this.byStat();
+  }
+
+  /**
+   * The usage fields of this process (CPU time and RSS from its stat), null when it is gone or the
+   * pid no longer holds it: a reading never describes another process. Read through a descriptor of
+   * its own on the stat, opened at the first sample (an open by path costs three times the read,
+   * every UsageInterval for every pid); by path while none can be had. Throws on exhaustion.
+   */
+  usage(): UsageFields | null {
+    if (this.closed) return null;
+    if (this.usageFd === null) this.usageFd = StatHandle.openBound(`${this.root}/${this.pid}/stat`, this.pid, this.startTime, this.root);
+    let fields: UsageFields | null;
+    try {
+      fields =
+        this.usageFd === null
+          ? readStatUsage(`${this.root}/${this.pid}/stat`)
+          : usageInBuffer(readSync(this.usageFd, STAT_BUFFER, 0, STAT_BUFFER.length, 0));
+    } catch (error) {
+      if (isExhaustion(error)) throw error;
+      return null;
+    }
+    return fields !== null && fields.startTime === this.startTime ? fields : null;
+  }
+
+  close(): void {
+    for (const fd of [this.fd, this.usageFd]) {
+      if (fd === null) continue;
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
+    }
+    this.fd = null;
+    this.usageFd = null;
+    this.closed = true;
+  }
+
+  // The stat by path decides: gone (no such file, or another start time), zombie (Z or X), else alive.
+  private byStat(): Liveness {
     let text: string | null;
     try {
       text = this.readText();
@@ -255,27 +303,13 @@ export class StatHandle {
     return fields.state === 'Z' || fields.state === 'X' ? 'zombie' : 'alive';
   }
 
-  /**
-   * The usage fields read through the descriptor, which only ever describes the process it was
-   * opened for; null when the handle has none (or is closed), or the process is gone.
-   */
-  boundUsage(): UsageFields | null {
-    if (this.fd === null) return null;
+  // The statm's length in STATM_BUFFER; null when the process is reaped; throws on exhaustion.
+  private readStatm(): number | null {
     try {
-      return usageInBuffer(readSync(this.fd, STAT_BUFFER, 0, STAT_BUFFER.length, 0));
-    } catch {
+      return readSync(this.fd as number, STATM_BUFFER, 0, STATM_BUFFER.length, 0);
+    } catch (error) {
+      if (isExhaustion(error)) throw error;
       return null;
-    }
-  }
-
-  close(): void {
-    if (this.fd !== null) {
-      try {
-        closeSync(this.fd);
-      } catch {
-        // already closed
-      }
-      this.fd = null;
     }
   }
 
@@ -283,7 +317,7 @@ export class StatHandle {
   // process shows in the first read
   private static openFd(pid: number, root: string): number | null {
     try {
-      return openSync(`${root}/${pid}/stat`, 'r');
+      return openSync(`${root}/${pid}/statm`, 'r');
     } catch {
       return null;
     }
@@ -291,23 +325,32 @@ export class StatHandle {
 
   // A handle opened without a descriptor takes one once they are free again, if the pid is still its process.
   private adoptFd(): void {
-    const fd = StatHandle.openFd(this.pid, this.root);
-    if (fd === null) return;
+    this.fd = StatHandle.openBound(`${this.root}/${this.pid}/statm`, this.pid, this.startTime, this.root);
+  }
+
+  // A descriptor on `path`, a file of the pid's, kept only if the pid holds the process started at
+  // `startTime` once it is open (then it held it when the descriptor was opened: it is bound to it);
+  // null when it cannot be opened or the process is not there.
+  private static openBound(path: string, pid: number, startTime: number, root: string): number | null {
+    let fd: number;
     try {
-      if (parseStat(readStatFd(fd))?.startTime === this.startTime) {
-        this.fd = fd;
-        return;
-      }
+      fd = openSync(path, 'r');
     } catch {
-      // gone: the read by path says so
+      return null;
+    }
+    try {
+      if (parseStat(readStatText(`${root}/${pid}/stat`))?.startTime === startTime) return fd;
+    } catch {
+      // gone, or no descriptor for the read: not kept
     }
     closeSync(fd);
+    return null;
   }
 
   // null when the process is gone; throws ProcUnreadable when it cannot be read for lack of resources
   private readText(): string | null {
     try {
-      return this.fd === null ? readStatText(`${this.root}/${this.pid}/stat`) : readStatFd(this.fd);
+      return readStatText(`${this.root}/${this.pid}/stat`);
     } catch (error) {
       unlessExhausted(error);
       return null;

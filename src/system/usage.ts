@@ -27,9 +27,9 @@ type Read = (pids: number[], options: { maxage: number }) => Promise<Record<stri
 
 /**
  * The default read: /proc/<pid>/stat of each pid (src/system/proc-usage.ts), through `boundUsage`
- * (a descriptor already open on the pid) where it gives one.
+ * (the pid's liveness handle, which drops a reading of another process) where there is one.
  */
-export function procRead(boundUsage?: (pid: number) => UsageFields | null): Read {
+export function procRead(boundUsage?: (pid: number) => UsageFields | null | undefined): Read {
   const reader = new ProcUsageReader(undefined, undefined, boundUsage);
   return async (pids, options) => reader.read(pids, options);
 }

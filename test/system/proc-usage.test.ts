@@ -95,13 +95,18 @@ describe('usage read from /proc/<pid>/stat', () => {
     expect(reader.read([10], { maxage: 1000 })['10']?.cpu).toBe(0);
   });
 
-  it('reads through a descriptor already open on the pid when there is one, by path otherwise', () => {
+  it("reads through the pid's liveness handle when there is one (null: not its process, left out), by path otherwise", () => {
     const root = fakeProc();
-    const bound = new Map([[20, { ticks: 10, startTime: 800, rssPages: 5 }]]);
-    const reader = new ProcUsageReader(() => 0, root, (pid) => bound.get(pid) ?? null);
+    const bound = new Map([
+      [20, { ticks: 10, startTime: 800, rssPages: 5 }],
+      [22, null],
+    ]);
+    const reader = new ProcUsageReader(() => 0, root, (pid) => bound.get(pid));
     setStat(root, 21, stat(21, 'by path', 1, 1, 900, 6));
-    const read = reader.read([20, 21], { maxage: 1000 });
+    setStat(root, 22, stat(22, 'reused', 1, 1, 950, 7));
+    const read = reader.read([20, 21, 22], { maxage: 1000 });
     expect(read['20']).toEqual({ cpu: 0, memory: 5 * 4096, ctime: 100 });
     expect(read['21']).toEqual({ cpu: 0, memory: 6 * 4096, ctime: 20 });
+    expect(read['22']).toBeUndefined();
   });
 });
