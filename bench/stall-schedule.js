@@ -1,5 +1,8 @@
 // 1000 entries, each with a _bi_webserv block probing its own port every 10 s on a local server:
-// how far each probe lands from its schedule (drift p99), and the daemon's CPU meanwhile.
+// how far each probe lands from its schedule (drift p99), the daemon's CPU meanwhile, and how late
+// its liveness ticks run (PCHECK_TICK_TRACE) while it probes and across a `padmin -c reload` of
+// the 1000 entries (issue 12: no probe batch or reload may hold a tick up more than 50 ms).
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +13,7 @@ import { benchEnv, cpuMs, killStarted, name, percentile, report, sleep, startSle
 const ENTRIES = 1000;
 const INTERVAL_S = 10;
 const WINDOW_MS = 32_000;
+const TICK_GOAL_MS = 50;
 
 function listen() {
   const arrivals = [];
@@ -32,15 +36,27 @@ export async function run() {
   const block = (port) =>
     `_bi_webserv {\n PS_EXEC DLL:/opt/HA/PSWE/lib/lib_bi_webserv.so:DIRECT:-:${INTERVAL_S}:0:3:600:${port}:127.0.0.1\n}`;
   writeFileSync(pfile, `MonitorInterval 10\n${servers.map((server, index) => `${name(index)} ${script}\n${block(server.port)}`).join('\n')}\n`);
-  const env = benchEnv({ PCHECK_RUN_DIR: join(temp.dir, 'run'), PCHECK_LOG_DIR: join(temp.dir, 'log'), PCHECK_SYSLOG_SOCKET: join(temp.dir, 'none') });
-  const pcheck = startPcheck(pfile, env);
+  const env = benchEnv({ PCHECK_RUN_DIR: join(temp.dir, 'run'), PCHECK_LOG_DIR: join(temp.dir, 'log'), PCHECK_SYSLOG_SOCKET: join(temp.dir, 'none'), PCHECK_TICK_TRACE: '1' });
+  const ticks = [];
+  const pcheck = startPcheck(pfile, env, (line, at) => {
+    if (line.startsWith('tick late=')) ticks.push({ at, late: Number(line.slice('tick late='.length)) });
+  });
   try {
     await waitFor(() => pcheck.lines.filter((line) => line.endsWith(') Up')).length >= ENTRIES, 60_000, `${ENTRIES} Up lines`);
     await sleep(2000);
     for (const server of servers) server.arrivals.length = 0;
     const before = cpuMs(pcheck.child.pid);
+    const windowAt = performance.now();
     await sleep(WINDOW_MS);
     const cpu = ((cpuMs(pcheck.child.pid) - before) / WINDOW_MS) * 100;
+    const probing = ticks.filter((tick) => tick.at >= windowAt).map((tick) => tick.late);
+    // a reload of the same 1000 entries (each kept, with its stall block): the ticks of the 3 s after it was asked for
+    const reloadAt = performance.now();
+    const reload = spawn(process.execPath, ['bin/padmin.js', '-f', pfile, '-c', 'reload'], { env, stdio: 'ignore' });
+    const reloaded = await new Promise((resolve) => reload.on('exit', (status) => resolve(status)));
+    const reloadMs = performance.now() - reloadAt;
+    await sleep(3000);
+    const reloading = ticks.filter((tick) => tick.at >= reloadAt).map((tick) => tick.late);
     const drifts = [];
     for (const server of servers) {
       for (let index = 1; index < server.arrivals.length; index += 1) {
@@ -52,6 +68,10 @@ export async function run() {
     report('stall-schedule', 'probe schedule drift p50, ms', percentile(drifts, 50), 'ms', null);
     report('stall-schedule', 'probe schedule drift p99, ms', percentile(drifts, 99), 'ms', null);
     report('stall-schedule', 'daemon CPU while probing, % of a core', cpu, '%', null);
+    report('stall-schedule', 'worst liveness-tick lateness while probing, ms', Math.max(...probing), 'ms', TICK_GOAL_MS);
+    if (reloaded !== 0) throw new Error(`padmin -c reload exited with ${reloaded}`);
+    report('stall-schedule', 'padmin -c reload of the 1000 entries, wall ms', reloadMs, 'ms', null);
+    report('stall-schedule', 'worst liveness-tick lateness across the reload, ms', Math.max(...reloading), 'ms', TICK_GOAL_MS);
   } finally {
     pcheck.child.kill('SIGKILL');
     for (const server of servers) server.server.close();

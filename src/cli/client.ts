@@ -98,14 +98,34 @@ function exchange(pfile: string, socketPath: string, dir: string, body: Body, se
       };
       sendAfter.then(send, send);
     });
+    // the answer is one line, or a header line and as many bytes of text as it says (TextAnswer)
+    let header: { line: number; response: Response | TransportError } | null = null;
+    const answered = (): void => {
+      if (header === null || header.response instanceof TransportError || !header.response.ok) return;
+      const bytes = (header.response as { bytes?: unknown }).bytes;
+      if (typeof bytes !== 'number') return settle(header.response);
+      if (received < header.line + 1 + bytes) return;
+      const body = Buffer.concat(chunks, received).subarray(header.line + 1, header.line + 1 + bytes);
+      settle({ v: header.response.v, ok: true, data: body });
+    };
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
       received += chunk.length;
-      // the answer is one line: it ends at the first newline, which only the newest chunk can hold
-      const newline = chunk.indexOf(0x0a);
-      if (newline >= 0) settle(parseResponse(Buffer.concat(chunks, received - chunk.length + newline).toString('utf8'), socketPath));
+      if (header === null) {
+        // the first newline, which only the newest chunk can hold
+        const newline = chunk.indexOf(0x0a);
+        if (newline < 0) return;
+        const line = received - chunk.length + newline;
+        header = { line, response: parseResponse(Buffer.concat(chunks, line).toString('utf8'), socketPath) };
+        if (header.response instanceof TransportError || !header.response.ok) return settle(header.response);
+      }
+      answered();
     });
-    socket.on('end', () => settle(received === 0 ? 'turned away' : parseResponse(Buffer.concat(chunks, received).toString('utf8'), socketPath)));
+    socket.on('end', () => {
+      if (received === 0) return settle('turned away');
+      if (header === null) return settle(parseResponse(Buffer.concat(chunks, received).toString('utf8'), socketPath));
+      settle(new TransportError('broken', `pcheck on ${socketPath} ended its answer after ${received - header.line - 1} of its bytes`));
+    });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       if ((error.code === 'EPIPE' || error.code === 'ECONNRESET') && received === 0) {
         settle('turned away');

@@ -116,8 +116,8 @@ function printAnswer(command: ControlCommand, data: unknown, pent: number | unde
     case 'show rule':
     case 'show proc':
     case 'show alert':
-      // laid out by pcheck (text: true), or by padmin for a pcheck that answers with the views
-      process.stdout.write(`${typeof data === 'string' ? data : renderShow(command, data)}\n`);
+      // laid out by pcheck (text: true: the bytes to print), or by padmin for a pcheck that answers with the views
+      process.stdout.write(Buffer.isBuffer(data) ? data : `${renderShow(command, data)}\n`);
       return;
     case 'test alert':
       process.stdout.write(`${renderAlertTests(data as AlertTestView[])}\n`);

@@ -29,9 +29,9 @@ export interface Request {
   /** The alert destination `test alert` is limited to (`-d`). */
   readonly dest?: string;
   /**
-   * For the show commands: answer with the text padmin prints (one string, renderShow) rather than
-   * the views, so that padmin neither parses nor lays out 1000 entries at each start. A pcheck that
-   * predates it ignores it and answers the views, which padmin then lays out itself.
+   * For the show commands: answer with the text padmin prints (renderShow, as a TextAnswer) rather
+   * than the views, so that padmin neither parses nor lays out 1000 entries at each start. A pcheck
+   * that predates it ignores it and answers the views, which padmin then lays out itself.
    */
   readonly text?: boolean;
 }
@@ -155,4 +155,19 @@ export function isResponse(value: Request | Response): value is Response {
 
 export function encode(message: Request | Response): string {
   return `${JSON.stringify(message)}\n`;
+}
+
+/**
+ * A show command's answer as the text padmin prints (Request.text), sent as a header line
+ * `{"v":1,"ok":true,"bytes":N}` and then the N bytes of the text as they are: no JSON escaping of
+ * its 10 000 lines on pcheck's side, no unescaping, decoding and encoding again on padmin's, which
+ * writes the bytes to its stdout.
+ */
+export class TextAnswer {
+  constructor(readonly text: string) {}
+
+  encode(): Buffer {
+    const body = Buffer.from(this.text, 'utf8');
+    return Buffer.concat([Buffer.from(`${JSON.stringify({ v: PROTOCOL_VERSION, ok: true, bytes: body.length })}\n`), body]);
+  }
 }

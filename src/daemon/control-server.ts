@@ -13,11 +13,12 @@ import {
   MAX_CONNECTIONS,
   MAX_REQUEST_BYTES,
   REQUEST_TIMEOUT_MS,
+  TextAnswer,
   type Request,
   type Response,
 } from '../control/protocol.js';
 
-export type RequestHandler = (request: Request) => Promise<Response>;
+export type RequestHandler = (request: Request) => Promise<Response | TextAnswer>;
 
 export interface ControlLimits {
   /** Connections served at once; one more is answered E_BUSY and closed at once. */
@@ -126,17 +127,17 @@ function serve(socket: Socket, handle: RequestHandler, reject: (why: string) => 
     clearTimeout(answerTimer);
   });
 
-  function reply(response: Response): void {
+  function reply(response: Response | TextAnswer): void {
     if (phase === 'answered') return;
     phase = 'answered';
     clearTimeout(requestTimer);
-    if (!response.ok) reject(`${response.code}: ${response.message}`);
+    if (!(response instanceof TextAnswer) && !response.ok) reject(`${response.code}: ${response.message}`);
     if (socket.destroyed) return;
     // once the kernel has the whole answer the socket has no more use; socket.end() alone would
     // keep it open for a client that never closes, and for ever for one that never reads
     socket.once('finish', () => socket.destroy());
     answerTimer = setTimeout(() => socket.destroy(), limits.answerTimeoutMs);
-    socket.end(encode(response));
+    socket.end(response instanceof TextAnswer ? response.encode() : encode(response));
   }
 
   socket.on('data', (chunk: string) => {

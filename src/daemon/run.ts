@@ -3,7 +3,7 @@ import { unlinkSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { fail, ok, type Request, type Response } from '../control/protocol.js';
+import { fail, ok, TextAnswer, type Request, type Response } from '../control/protocol.js';
 import { logFilePath, runPaths, spoolDir, type RunPaths } from '../control/paths.js';
 import { ruleView } from '../control/views.js';
 import { renderShow } from '../cli/render.js';
@@ -339,11 +339,11 @@ class Daemon {
   }
 
   // A show command asked for as text (padmin's default) is answered laid out as padmin prints it.
-  private async answer(request: Request): Promise<Response> {
+  private async answer(request: Request): Promise<Response | TextAnswer> {
     const response = await this.handle(request);
     if (request.text !== true || !response.ok) return response;
     const text = renderShow(request.cmd, response.data);
-    return text === null ? response : ok(text);
+    return text === null ? response : new TextAnswer(`${text}\n`);
   }
 
   private async handle(request: Request): Promise<Response> {

@@ -1,11 +1,11 @@
 // Every padmin command and exit status, against the real daemon.
 import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderShow } from '../../src/cli/render.js';
 import { logFilePath, runPaths } from '../../src/control/paths.js';
-import { ok, type Request } from '../../src/control/protocol.js';
+import { ok, TextAnswer, type Request } from '../../src/control/protocol.js';
 import { startControlServer } from '../../src/daemon/control-server.js';
 import { letOthersRunTheProject, PADMIN, padmin, PCHECK, Pcheck, ROOT, run, sandbox, startDetached, type Sandbox } from './harness.js';
 
@@ -176,6 +176,36 @@ describe('padmin', () => {
       expect(asked).toEqual([{ v: 1, cmd: 'show pent', text: true }]);
     } finally {
       await new Promise((resolveClose) => server.close(resolveClose));
+    }
+  });
+
+  it('a text answer is printed byte for byte, UTF-8 included; one cut short is an error, exit 1', async () => {
+    const dir = join(box.dir, 'text-run');
+    mkdirSync(dir);
+    const other = box.file('text.pfile', '');
+    const text = `pname                = 監視対象 "quoted" \\ tab\t\n${'x'.repeat(300_000)}\n`;
+    const server = await startControlServer(runPaths(other, dir).socket, async () => new TextAnswer(text), () => undefined);
+    try {
+      const result = await padmin(other, { ...box.env, PCHECK_RUN_DIR: dir }, '-c', 'show', 'pent');
+      expect(result.status).toBe(0);
+      expect(result.stdout).toBe(text);
+    } finally {
+      await new Promise((resolveClose) => server.close(resolveClose));
+    }
+    // a header that promises more bytes than come
+    const socket = runPaths(other, dir).socket;
+    const liar = createServer((client) => {
+      client.on('error', () => undefined);
+      client.once('data', () => client.end('{"v":1,"ok":true,"bytes":100}\nonly this'));
+    });
+    await new Promise<void>((resolveListen) => liar.listen(socket, resolveListen));
+    try {
+      const cut = await padmin(other, { ...box.env, PCHECK_RUN_DIR: dir }, '-c', 'show', 'pent');
+      expect(cut.status).toBe(1);
+      expect(cut.stderr).toContain('ended its answer after 9 of its bytes');
+      expect(cut.stdout).toBe('');
+    } finally {
+      await new Promise((resolveClose) => liar.close(resolveClose));
     }
   });
 
