@@ -22,7 +22,7 @@ import type { ProbeResult, ProbeTarget } from '../probes/types.js';
 import { isExhaustion, ProcUnreadable, readStat, StatHandle } from '../system/proc.js';
 import { ProcessScanner } from '../system/scan.js';
 import { describeRefusal, readRegularFile, writeFileAtomically } from '../system/files.js';
-import { pacedScripts, runScript } from '../system/script.js';
+import { paced, pacedScripts, runScript } from '../system/script.js';
 import { procRead, UsageSampler } from '../system/usage.js';
 import { after, every } from '../system/timers.js';
 import { prepareRunDir, startControlServer } from './control-server.js';
@@ -136,6 +136,8 @@ class Daemon {
   /** PCHECK_DEBUG_TICKS=1: CPU the liveness ticks used, answered by ping (bench/idle-1000.js reads it). */
   private readonly tickAccount: TickAccount | null = process.env.PCHECK_DEBUG_TICKS === '1' ? { ticks: 0, cpu_us: 0, wall_us: 0 } : null;
   private shuttingDown = false;
+  /** The reload on its way (reload()); the next waits for it. */
+  private reloading: Promise<void> = Promise.resolve();
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
   private removeLastResort: () => void = () => undefined;
   private readonly clocks = systemClocks(() => performance.now());
@@ -173,7 +175,7 @@ class Daemon {
       statOf: (pid) => readStat(pid),
       readPidfile,
       runScript: pacedScripts((path, scriptOptions) => this.runScriptNow(path, scriptOptions)),
-      probe: (kind, target, entry) => this.probeNow(kind, target, entry),
+      probe: paced((kind: StallKind, target: ProbeTarget, entry?: EntryRef) => this.probeNow(kind, target, entry), PROBES_PER_TURN),
       kill: killProcess,
       usage: (pids) => this.usageSampler.sample(pids),
       readCa: readCaFile,
@@ -386,9 +388,27 @@ class Daemon {
     }
   }
 
-  private async reload(): Promise<Response> {
+  // One reload at a time: a reload yields to the event loop between its steps, and a SIGHUP and a
+  // padmin reload may come together.
+  private reload(): Promise<Response> {
+    const next = this.reloading.then(() => this.reloadNow());
+    this.reloading = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
+  /**
+   * Reads the pfile and applies it. The read and the change of the entries are two synchronous
+   * steps of some 15-25 ms each at 1000 entries with stall blocks; the liveness tick may run between
+   * them (yieldTurn), so that no reload holds it up for their sum.
+   */
+  private async reloadNow(): Promise<Response> {
     const pfile = this.options.pfile;
     const loaded = loadPfile(pfile);
+    await yieldTurn();
+    if (this.shuttingDown) return fail('E_INTERNAL', 'pcheck is shutting down: the pfile was not applied');
     const diagnostics = [...loaded.errors, ...loaded.warnings].map(formatDiagnostic);
     if (loaded.config === null) {
       this.events.emit('reloadRefused', { pfile, errors: loaded.errors.length });
@@ -411,6 +431,7 @@ class Daemon {
     const metricsRefused = endpoint === null ? null : await endpoint.change(loaded.config.metricsListen);
     if (metricsRefused !== null) this.events.emit('metricsListenFailed', metricsRefused);
     const counts = this.supervisor.reload(loaded.config);
+    await yieldTurn();
     for (const diagnostic of diagnostics) this.events.emit('pfileDiagnostic', { diagnostic });
     this.events.emit('reloaded', { pfile, entries: loaded.config.entries.length, ...counts });
     if (loaded.config.livenessInterval !== previous.livenessInterval || loaded.config.monitorInterval !== previous.monitorInterval) {
@@ -528,6 +549,17 @@ function tickTracer(intervalMs: number): (() => void) | null {
     process.stderr.write(`tick late=${(now - last - intervalMs).toFixed(1)}\n`);
     last = now;
   };
+}
+
+/** Stall probes started per turn of the event loop: 1000 blocks due together start over some 50 turns. */
+const PROBES_PER_TURN = 20;
+
+/**
+ * Lets the timers that are due (the liveness tick) run before going on: a timer, not setImmediate,
+ * whose callback asked from the poll phase (a padmin request) runs in the same turn, before them.
+ */
+function yieldTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /**

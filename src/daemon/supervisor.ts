@@ -101,6 +101,9 @@ const DISCOVERY_MIN_GAP_MS = 500;
  */
 export const DISCOVERY_COALESCE_MS = 25;
 
+/** Stall blocks that come up together have their first probes this far apart. */
+export const PROBE_SLOT_MS = 1;
+
 interface StallRuntime {
   state: StallState;
   /** Monotonic ms the next probe is due at; probes keep their cadence however long one takes. */
@@ -131,9 +134,19 @@ interface Runtime {
   cancelLimitKill: (() => void) | null;
 }
 
-/** The identity of a rule across reloads: everything but its position in the file. */
+const ruleKeys = new WeakMap<EntryRule, string>();
+
+/**
+ * The identity of a rule across reloads: everything but its position in the file. Made once per
+ * rule (a reload asks for the old rules' and the new ones', and the state file for every one).
+ */
 function ruleKey(rule: EntryRule): string {
-  return JSON.stringify({ ...rule, pentId: 0, line: 0, stall: rule.stall.map((stall) => ({ ...stall, line: 0 })) });
+  let key = ruleKeys.get(rule);
+  if (key === undefined) {
+    key = JSON.stringify({ ...rule, pentId: 0, line: 0, stall: rule.stall.map((stall) => ({ ...stall, line: 0 })) });
+    ruleKeys.set(rule, key);
+  }
+  return key;
 }
 
 function entryRef(runtime: Runtime): EntryRef {
@@ -186,6 +199,8 @@ export class Supervisor {
   private batching = 0;
   private batchCarried = false;
   private readonly batchEffects: (() => void)[] = [];
+  /** Monotonic ms the next stall block that comes up may have its first probe at (stallsUp). */
+  private nextProbeSlot = Number.NEGATIVE_INFINITY;
 
   constructor(
     private config: Config,
@@ -673,12 +688,17 @@ export class Supervisor {
     });
   }
 
+  // A block's first probe is due now, or PROBE_SLOT_MS after the last one given out: the blocks of
+  // 1000 processes found at once start 1 ms apart and keep that spread at every interval, where
+  // they would otherwise all fall due in the same turn of the event loop, every interval, and hold
+  // the liveness tick up for as long as 1000 probes take to start.
   private stallsUp(runtime: Runtime): void {
     const now = this.deps.now();
     for (const stall of runtime.stalls) {
       stall.generation += 1;
       this.feedStall(runtime, stall, { type: 'processUp' });
-      stall.dueAt = now;
+      stall.dueAt = Math.max(now, this.nextProbeSlot);
+      this.nextProbeSlot = stall.dueAt + PROBE_SLOT_MS;
       this.scheduleProbe(runtime, stall);
     }
   }

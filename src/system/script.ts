@@ -106,23 +106,31 @@ export function runScript(path: string, options: ScriptOptions): Promise<ScriptR
  * up for all of them; queued, due timers run between any two.
  */
 export function pacedScripts(run: typeof runScript = runScript): typeof runScript {
+  return paced(run, 1);
+}
+
+/**
+ * `start`, called at most `perTurn` times per turn of the event loop (setImmediate): a thousand
+ * calls asked for at once (restart scripts, stall probes of blocks that fell due together) are
+ * started a few at a time, and the timers due meanwhile (the liveness tick) run between them.
+ */
+export function paced<A extends unknown[], R>(start: (...args: A) => Promise<R>, perTurn: number): (...args: A) => Promise<R> {
   const queue: (() => void)[] = [];
   let draining = false;
-  // after a spawn, the next one waits for the next turn even if it is asked for in this one
+  // after a batch, the next one waits for the next turn even if it is asked for in this one
   const drain = (): void => {
-    const spawnNext = queue.shift();
-    if (spawnNext === undefined) {
+    if (queue.length === 0) {
       draining = false;
       return;
     }
-    spawnNext();
+    for (const next of queue.splice(0, perTurn)) next();
     setImmediate(drain);
   };
-  return (path, options) =>
+  return (...args) =>
     new Promise((resolve, reject) => {
       queue.push(() => {
         try {
-          run(path, options).then(resolve, reject);
+          start(...args).then(resolve, reject);
         } catch (error) {
           reject(error as Error);
         }

@@ -2,7 +2,7 @@
 // cost about one scan per coalescing window and serve every waiting entry from it; the carried state
 // is saved once per tick, not once per death.
 import { describe, expect, it } from 'vitest';
-import { DISCOVERY_COALESCE_MS, Supervisor, type SupervisorDeps } from '../../src/daemon/supervisor.js';
+import { DISCOVERY_COALESCE_MS, PROBE_SLOT_MS, Supervisor, type SupervisorDeps } from '../../src/daemon/supervisor.js';
 import { createMemoryLog } from '../../src/log/message-log.js';
 import type { ProcInfo } from '../../src/system/proc.js';
 import type { ScriptResult } from '../../src/system/script.js';
@@ -178,5 +178,24 @@ describe('a restart burst', () => {
     os.pendingScans.shift()?.();
     await flush();
     expect(supervisor.views()?.every((view) => view.proc_sts === 'AVAIL')).toBe(true);
+  });
+
+  it('the stall blocks of K processes found at once: first probes PROBE_SLOT_MS apart, the spread kept at every interval', async () => {
+    const os = burstOs();
+    const probedAt: number[] = [];
+    const probing = { ...os.deps, probe: async () => (probedAt.push(os.deps.now()), { ok: true as const, detail: '' }) };
+    const stall = { kind: 'web' as const, blockName: '_bi_webserv', line: 2, interval: 10, stopAfterDetect: false, retryOverTime: 600, port: 80, host: null, timeout: null, path: '/', actionOnKillFail: false };
+    for (const name of names) os.spawn(name);
+    const supervisor = new Supervisor(config(rules.map((entry) => ({ ...entry, stall: [stall] }))), probing);
+    supervisor.fullCheck();
+    os.runFor(K * PROBE_SLOT_MS);
+    expect(probedAt).toEqual(names.map((_, index) => index * PROBE_SLOT_MS));
+    // the results come back, then the next interval
+    await flush();
+    probedAt.length = 0;
+    os.runFor(10_000);
+    expect(probedAt).toEqual(names.map((_, index) => 10_000 + index * PROBE_SLOT_MS));
+    await flush();
+    supervisor.stop();
   });
 });
