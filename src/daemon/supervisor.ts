@@ -281,9 +281,10 @@ export class Supervisor {
         this.sampling = false;
         if (this.stopped) return;
         this.usageWorks();
+        const current = new Set(this.runtimes);
         for (const { runtime, pid } of pids) {
           // a reload dropped the entry, or its process changed while the sample ran
-          if (!this.runtimes.includes(runtime) || !isWatched(runtime.state) || runtime.state.pid !== pid) continue;
+          if (!current.has(runtime) || !isWatched(runtime.state) || runtime.state.pid !== pid) continue;
           const reading = sample.get(pid) ?? null;
           runtime.usage = reading;
           if (reading !== null) this.feedLimits(runtime, reading);
@@ -654,7 +655,8 @@ export class Supervisor {
 
   private feedLimits(runtime: Runtime, usage: Usage): void {
     const { state } = runtime;
-    if (state.pid === null) return;
+    // an entry without limits has nothing to track (most of them: the sample is for show pent and the metrics)
+    if (state.pid === null || (state.rule.limits.maxRss === null && state.rule.limits.maxCpu === null)) return;
     const context = { now: this.deps.now(), name: state.rule.pname, pid: state.pid };
     const step = limitsTransition(state.rule.limits, runtime.limits, usage, context);
     runtime.limits = step.state;
