@@ -50,12 +50,14 @@ export async function main(argv: string[]): Promise<never> {
   // the pfile's path names its pcheck; its content is not needed (it may be deleted or unreadable)
   const pfile = resolve(options.file);
 
+  // a show command changes nothing
+  const readOnly = command.startsWith('show ');
   const body = {
     cmd: command as ControlCommand,
     ...(pent === undefined ? {} : { pent }),
     ...(options.dest === undefined ? {} : { dest: options.dest }),
     // the show commands' text comes laid out by pcheck, unless padmin prints JSON
-    ...(command.startsWith('show ') && !options.json ? { text: true } : {}),
+    ...(readOnly && !options.json ? { text: true } : {}),
   };
   // connect now, send once the command's record is written: the two overlap
   let recorded!: () => void;
@@ -68,10 +70,10 @@ export async function main(argv: string[]): Promise<never> {
   // the record goes to syslog and the structured log only: on stderr it would be noise on every call
   const log = createMessageLog({ tag: 'padmin', foreground: false, stderrWithoutSyslog: false, logFile: structuredLogOf(pfile) });
   log.emit('command', { command, pfile });
-  // a show command changes nothing, so its record may reach syslog while the answer is asked for;
-  // any other command's record is in syslog first, before the messages pcheck writes about it
+  // a show command's record may reach syslog while the answer is asked for; any other command's
+  // record is in syslog first, before the messages pcheck writes about it
   const logged = log.close();
-  if (command.startsWith('show ')) recorded();
+  if (readOnly) recorded();
   else logged.then(recorded, recorded);
 
   const outcome = await asked;

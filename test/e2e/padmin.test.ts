@@ -179,6 +179,30 @@ describe('padmin', () => {
     }
   });
 
+  it("the command's record is in the LogFile before the request reaches pcheck, for a show and for a stop", async () => {
+    const dir = join(box.dir, 'record-run');
+    mkdirSync(dir);
+    const log = join(box.dir, 'record.log');
+    const other = box.file('record.pfile', `LogFile ${log}\n`);
+    const seen: string[] = [];
+    const server = await startControlServer(runPaths(other, dir).socket, async () => {
+      // what the LogFile holds at the moment the request arrives
+      seen.push(readFileSync(log, 'utf8'));
+      return ok([]);
+    }, () => undefined);
+    try {
+      for (const command of [['show', 'rule'], ['stop']]) {
+        const result = await padmin(other, { ...box.env, PCHECK_RUN_DIR: dir }, '-c', ...command);
+        expect(result.status).toBe(0);
+      }
+    } finally {
+      await new Promise((resolveClose) => server.close(resolveClose));
+    }
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toContain(`Command execute. [show rule] pfile='${other}'`);
+    expect(seen[1]).toContain(`Command execute. [stop] pfile='${other}'`);
+  });
+
   it('a text answer is printed byte for byte, UTF-8 included; one cut short is an error, exit 1', async () => {
     const dir = join(box.dir, 'text-run');
     mkdirSync(dir);
